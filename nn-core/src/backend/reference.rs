@@ -1,0 +1,267 @@
+//! `Reference`: every kernel as the plain loop a student writes first. Slow, obviously right,
+//! and the oracle for faster backends.
+
+use super::{Activation, AdamStep, Backend, Transpose};
+use crate::Float;
+
+/// The plain-loop backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reference;
+
+#[inline]
+fn sigmoid<T: Float>(z: T) -> T {
+    // Never overflows: e^−|z| ≤ 1.
+    let e = (-z.abs()).exp();
+    if z >= T::ZERO {
+        T::ONE / (T::ONE + e)
+    } else {
+        e / (T::ONE + e)
+    }
+}
+
+#[inline]
+fn activation<T: Float>(g: Activation, z: T) -> T {
+    match g {
+        Activation::Sigmoid => sigmoid(z),
+        Activation::Tanh => z.tanh(),
+        Activation::Relu => z.max(T::ZERO),
+        Activation::LeakyRelu { slope } => {
+            if z > T::ZERO {
+                z
+            } else {
+                T::from_f64(slope) * z
+            }
+        }
+        Activation::Identity => z,
+    }
+}
+
+#[inline]
+fn derivative<T: Float>(g: Activation, z: T, a: T) -> T {
+    match g {
+        Activation::Sigmoid => a * (T::ONE - a),
+        Activation::Tanh => T::ONE - a * a,
+        Activation::Relu => {
+            if z > T::ZERO {
+                T::ONE
+            } else {
+                T::ZERO
+            }
+        }
+        Activation::LeakyRelu { slope } => {
+            if z > T::ZERO {
+                T::ONE
+            } else {
+                T::from_f64(slope)
+            }
+        }
+        Activation::Identity => T::ONE,
+    }
+}
+
+impl<T: Float> Backend<T> for Reference {
+    fn name(&self) -> &'static str {
+        "reference"
+    }
+
+    fn gemm(
+        &self,
+        trans_a: Transpose,
+        trans_b: Transpose,
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: T,
+        a: &[T],
+        b: &[T],
+        beta: T,
+        c: &mut [T],
+    ) {
+        assert_eq!(
+            a.len(),
+            m * k,
+            "gemm: A has {} elements, not {m}×{k}",
+            a.len()
+        );
+        assert_eq!(
+            b.len(),
+            k * n,
+            "gemm: B has {} elements, not {k}×{n}",
+            b.len()
+        );
+        assert_eq!(
+            c.len(),
+            m * n,
+            "gemm: C has {} elements, not {m}×{n}",
+            c.len()
+        );
+        let at = |i: usize, p: usize| match trans_a {
+            Transpose::No => a[i * k + p],
+            Transpose::Yes => a[p * m + i],
+        };
+        let bt = |p: usize, j: usize| match trans_b {
+            Transpose::No => b[p * n + j],
+            Transpose::Yes => b[j * k + p],
+        };
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = T::ZERO;
+                for p in 0..k {
+                    acc += at(i, p) * bt(p, j);
+                }
+                let old = if beta == T::ZERO {
+                    T::ZERO
+                } else {
+                    beta * c[i * n + j]
+                };
+                c[i * n + j] = alpha * acc + old;
+            }
+        }
+    }
+
+    fn add_row_vector(&self, z: &mut [T], bias: &[T]) {
+        for row in z.chunks_exact_mut(bias.len().max(1)) {
+            for (x, &b) in row.iter_mut().zip(bias) {
+                *x += b;
+            }
+        }
+    }
+
+    fn sum_rows(&self, x: &[T], scale: T, out: &mut [T]) {
+        out.fill(T::ZERO);
+        for row in x.chunks_exact(out.len().max(1)) {
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o += v;
+            }
+        }
+        for o in out.iter_mut() {
+            *o *= scale;
+        }
+    }
+
+    fn activate(&self, g: Activation, z: &[T], a: &mut [T]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = activation(g, z);
+        }
+    }
+
+    fn activate_backward(&self, g: Activation, z: &[T], a: &[T], da: &[T], dz: &mut [T]) {
+        for i in 0..dz.len() {
+            dz[i] = da[i] * derivative(g, z[i], a[i]);
+        }
+    }
+
+    fn softmax_rows(&self, z: &[T], cols: usize, a: &mut [T]) {
+        for (zr, ar) in z
+            .chunks_exact(cols.max(1))
+            .zip(a.chunks_exact_mut(cols.max(1)))
+        {
+            let max = zr.iter().fold(zr[0], |m, &x| m.max(x));
+            let mut sum = T::ZERO;
+            for (a, &z) in ar.iter_mut().zip(zr) {
+                *a = (z - max).exp();
+                sum += *a;
+            }
+            for a in ar.iter_mut() {
+                *a /= sum;
+            }
+        }
+    }
+
+    fn softmax_backward_rows(&self, a: &[T], da: &[T], cols: usize, dz: &mut [T]) {
+        let c = cols.max(1);
+        for ((ar, dar), dzr) in a
+            .chunks_exact(c)
+            .zip(da.chunks_exact(c))
+            .zip(dz.chunks_exact_mut(c))
+        {
+            let dot: T = ar.iter().zip(dar).map(|(&a, &d)| a * d).sum();
+            for j in 0..c {
+                dzr[j] = ar[j] * (dar[j] - dot);
+            }
+        }
+    }
+
+    fn mul(&self, x: &[T], y: &[T], out: &mut [T]) {
+        for i in 0..out.len() {
+            out[i] = x[i] * y[i];
+        }
+    }
+
+    fn axpy(&self, alpha: T, x: &[T], y: &mut [T]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y += alpha * x;
+        }
+    }
+
+    fn sum_squares(&self, x: &[T]) -> f64 {
+        x.iter().map(|v| v.to_f64() * v.to_f64()).sum()
+    }
+
+    fn bce_with_logits(&self, z: &[T], y: &[T], scale: T, dz: &mut [T]) -> f64 {
+        let mut cost = 0.0;
+        for i in 0..z.len() {
+            let (zi, yi) = (z[i].to_f64(), y[i].to_f64());
+            cost += zi.max(0.0) - zi * yi + (-zi.abs()).exp().ln_1p();
+            dz[i] = scale * (sigmoid(z[i]) - y[i]);
+        }
+        cost
+    }
+
+    fn softmax_cross_entropy(&self, z: &[T], y: &[T], cols: usize, scale: T, dz: &mut [T]) -> f64 {
+        let c = cols.max(1);
+        let mut cost = 0.0;
+        for ((zr, yr), dzr) in z
+            .chunks_exact(c)
+            .zip(y.chunks_exact(c))
+            .zip(dz.chunks_exact_mut(c))
+        {
+            let max = zr.iter().fold(zr[0], |m, &x| m.max(x));
+            let sum: f64 = zr.iter().map(|&x| (x - max).to_f64().exp()).sum();
+            let log_sum_exp = max.to_f64() + sum.ln();
+            for j in 0..c {
+                cost += yr[j].to_f64() * (log_sum_exp - zr[j].to_f64());
+                let p = (zr[j].to_f64() - log_sum_exp).exp();
+                dzr[j] = scale * (T::from_f64(p) - yr[j]);
+            }
+        }
+        cost
+    }
+
+    fn squared_error(&self, y_hat: &[T], y: &[T], scale: T, d: &mut [T]) -> f64 {
+        let mut cost = 0.0;
+        for i in 0..y.len() {
+            let e = y_hat[i] - y[i];
+            cost += 0.5 * e.to_f64() * e.to_f64();
+            d[i] = scale * e;
+        }
+        cost
+    }
+
+    fn momentum_step(&self, lr: T, beta: T, g: &[T], v: &mut [T], w: &mut [T]) {
+        for i in 0..w.len() {
+            v[i] = beta * v[i] + (T::ONE - beta) * g[i];
+            w[i] -= lr * v[i];
+        }
+    }
+
+    fn rmsprop_step(&self, lr: T, beta: T, epsilon: T, g: &[T], s: &mut [T], w: &mut [T]) {
+        for i in 0..w.len() {
+            s[i] = beta * s[i] + (T::ONE - beta) * g[i] * g[i];
+            w[i] -= lr * g[i] / (s[i].sqrt() + epsilon);
+        }
+    }
+
+    fn adam_step(&self, p: AdamStep<T>, g: &[T], m: &mut [T], v: &mut [T], w: &mut [T]) {
+        let t = p.t.min(i32::MAX as u64) as i32;
+        let c1 = T::ONE - p.beta1.powi(t);
+        let c2 = T::ONE - p.beta2.powi(t);
+        for i in 0..w.len() {
+            m[i] = p.beta1 * m[i] + (T::ONE - p.beta1) * g[i];
+            v[i] = p.beta2 * v[i] + (T::ONE - p.beta2) * g[i] * g[i];
+            let m_hat = m[i] / c1;
+            let v_hat = v[i] / c2;
+            w[i] -= p.lr * m_hat / (v_hat.sqrt() + p.epsilon);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Layers with explicit forward and backward passes.
+//!
+//! A layer owns its parameters, their gradients, its output and the gradient it sends back to
+//! its input, and reuses these buffers from step to step. The network hands each layer its input
+//! again in `backward`, so nothing is copied to be cached. Every inner loop is a
+//! [`Backend`](crate::Backend) kernel.
+
+mod activation;
+mod dense;
+mod dropout;
+mod registry;
+mod softmax;
+
+pub use activation::ActivationLayer;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use registry::{LayerLoader, LayerRegistry};
+pub use softmax::Softmax;
+
+use crate::error::{shape_str, Error, Result};
+use crate::persist::LayerRecord;
+use crate::{Backend, Float, Rng, Tensor};
+
+/// Training (dropout active, drawing from the caller's generator) or evaluation.
+pub enum Mode<'a> {
+    /// Training: random layers draw from this generator.
+    Train(&'a mut Rng),
+    /// Evaluation: deterministic, dropout off.
+    Eval,
+}
+
+impl Mode<'_> {
+    /// The same mode, for one more layer.
+    pub fn reborrow(&mut self) -> Mode<'_> {
+        match self {
+            Mode::Train(rng) => Mode::Train(rng),
+            Mode::Eval => Mode::Eval,
+        }
+    }
+}
+
+/// A parameter tensor and its gradient, lent to an optimiser or a gradient check.
+pub struct ParamMut<'a, T> {
+    /// `"W"`, `"b"`, …
+    pub name: &'static str,
+    /// The values.
+    pub value: &'a mut Tensor<T>,
+    /// `∂J/∂value`, as left by the last `backward`.
+    pub grad: &'a mut Tensor<T>,
+    /// Whether L2 regularisation applies (weights: yes; biases: no).
+    pub decay: bool,
+}
+
+/// One layer of a network. Shapes are per example (no batch dimension).
+pub trait Layer<T: Float>: Send {
+    /// A readable name with the sizes, e.g. `Dense(12288→20)`.
+    fn name(&self) -> String;
+
+    /// The key under which [`LayerRegistry`] finds this layer's loader.
+    fn kind(&self) -> &'static str;
+
+    /// The shape of one input example.
+    fn input_shape(&self) -> &[usize];
+
+    /// The shape of one output example.
+    fn output_shape(&self) -> &[usize];
+
+    /// Computes the output of `input` (`(m, input_shape…)`) into the layer's output buffer.
+    fn forward(
+        &mut self,
+        backend: &dyn Backend<T>,
+        input: &Tensor<T>,
+        mode: Mode<'_>,
+    ) -> Result<()>;
+
+    /// The output of the last `forward`.
+    fn output(&self) -> &Tensor<T>;
+
+    /// Given the same `input` as the last `forward` and `d_output = ∂J/∂output`, writes the
+    /// parameter gradients (replacing the previous ones) and, if `need_input_grad`,
+    /// `∂J/∂input` into [`input_grad`](Layer::input_grad).
+    fn backward(
+        &mut self,
+        backend: &dyn Backend<T>,
+        input: &Tensor<T>,
+        d_output: &Tensor<T>,
+        need_input_grad: bool,
+    ) -> Result<()>;
+
+    /// `∂J/∂input` from the last `backward`.
+    fn input_grad(&self) -> &Tensor<T>;
+
+    /// Lends each parameter and its gradient, in a fixed order.
+    fn visit_params(&mut self, _visit: &mut dyn FnMut(ParamMut<'_, T>)) {}
+
+    /// The parameter tensors, in the order of `visit_params`.
+    fn params(&self) -> Vec<&Tensor<T>> {
+        Vec::new()
+    }
+
+    /// What a model file stores of this layer: its kind, configuration and parameters.
+    fn record(&self) -> LayerRecord;
+}
+
+/// Checks that `input` is a batch of examples of shape `expected`.
+pub(crate) fn check_input<T: Float>(op: &str, expected: &[usize], input: &Tensor<T>) -> Result<()> {
+    let shape = input.shape();
+    if shape.is_empty() || shape[1..] != *expected {
+        let mut want = vec![shape.first().copied().unwrap_or(0)];
+        want.extend_from_slice(expected);
+        return Err(Error::shape(
+            op,
+            format!(
+                "input {} does not match the expected {}",
+                shape_str(shape),
+                shape_str(&want)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `d_output` has the shape of the output.
+pub(crate) fn check_grad<T: Float>(
+    op: &str,
+    output: &Tensor<T>,
+    d_output: &Tensor<T>,
+) -> Result<()> {
+    if output.shape() != d_output.shape() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "gradient {} does not match the output {}",
+                shape_str(d_output.shape()),
+                shape_str(output.shape())
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `(m, shape…)`.
+pub(crate) fn batch_shape(m: usize, shape: &[usize]) -> Vec<usize> {
+    let mut s = Vec::with_capacity(shape.len() + 1);
+    s.push(m);
+    s.extend_from_slice(shape);
+    s
+}

@@ -1,0 +1,229 @@
+//! Prediction and evaluation: probabilities, classes, loss, accuracy, confusion matrix.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::layer::Mode;
+use crate::{Float, Loss, Network, Tensor};
+
+/// The figures of a network on a labelled set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean loss (without the L2 term).
+    pub loss: f64,
+    /// Fraction of correct predictions (classification losses).
+    pub accuracy: Option<f64>,
+    /// Actual × predicted counts (single-label classification).
+    pub confusion: Option<ConfusionMatrix>,
+}
+
+/// `counts[actual][predicted]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfusionMatrix {
+    classes: usize,
+    counts: Vec<u64>,
+}
+
+impl ConfusionMatrix {
+    /// An empty matrix for `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        ConfusionMatrix {
+            classes,
+            counts: vec![0; classes * classes],
+        }
+    }
+
+    /// Counts one example.
+    pub fn add(&mut self, actual: usize, predicted: usize) {
+        self.counts[actual * self.classes + predicted] += 1;
+    }
+
+    /// The number of classes.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// How many examples of class `actual` were predicted as `predicted`.
+    pub fn count(&self, actual: usize, predicted: usize) -> u64 {
+        self.counts[actual * self.classes + predicted]
+    }
+
+    /// Of the examples predicted as `class`, the fraction that are (NaN if none was).
+    pub fn precision(&self, class: usize) -> f64 {
+        let predicted: u64 = (0..self.classes).map(|a| self.count(a, class)).sum();
+        self.count(class, class) as f64 / predicted as f64
+    }
+
+    /// Of the examples of `class`, the fraction predicted as such (NaN if there is none).
+    pub fn recall(&self, class: usize) -> f64 {
+        let actual: u64 = (0..self.classes).map(|p| self.count(class, p)).sum();
+        self.count(class, class) as f64 / actual as f64
+    }
+
+    /// The fraction on the diagonal.
+    pub fn accuracy(&self) -> f64 {
+        let diag: u64 = (0..self.classes).map(|c| self.count(c, c)).sum();
+        diag as f64 / self.counts.iter().sum::<u64>() as f64
+    }
+}
+
+impl fmt::Display for ConfusionMatrix {
+    /// Rows are actual classes, columns predicted ones.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "actual\\pred")?;
+        for p in 0..self.classes {
+            write!(f, " {p:>7}")?;
+        }
+        for a in 0..self.classes {
+            write!(f, "\n{a:>11}")?;
+            for p in 0..self.classes {
+                write!(f, " {:>7}", self.count(a, p))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn argmax<T: Float>(row: &[T]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The class of each example, from logits (`z > 0` ⇔ `σ(z) > 0.5` for one output), or `None`
+/// for regression and multi-label outputs.
+fn classes_of<T: Float>(loss: Loss, logits: &Tensor<T>) -> Option<Vec<usize>> {
+    let k = logits.row_len();
+    match loss {
+        Loss::BinaryCrossEntropy if k == 1 => Some(
+            logits
+                .data()
+                .iter()
+                .map(|&z| usize::from(z > T::ZERO))
+                .collect(),
+        ),
+        Loss::CategoricalCrossEntropy => {
+            Some((0..logits.rows()).map(|i| argmax(logits.row(i))).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Correct predictions and predictions made, comparing logits with prepared targets.
+/// Binary cross-entropy with several outputs counts each output (multi-label).
+pub(crate) fn count_correct<T: Float>(
+    loss: Loss,
+    logits: &Tensor<T>,
+    y: &Tensor<T>,
+) -> Option<(usize, usize)> {
+    let half = T::from_f64(0.5);
+    match loss {
+        Loss::BinaryCrossEntropy => {
+            let c = logits
+                .data()
+                .iter()
+                .zip(y.data())
+                .filter(|&(&z, &t)| (z > T::ZERO) == (t > half))
+                .count();
+            Some((c, y.len()))
+        }
+        Loss::CategoricalCrossEntropy => {
+            let c = (0..y.rows())
+                .filter(|&i| argmax(logits.row(i)) == argmax(y.row(i)))
+                .count();
+            Some((c, y.rows()))
+        }
+        Loss::MeanSquaredError => None,
+    }
+}
+
+impl<T: Float> Network<T> {
+    /// The network's outputs for `x`: probabilities for the cross-entropy losses (`σ(z)`,
+    /// `softmax(z)`), values for mean squared error. Evaluation mode (no dropout).
+    pub fn predict_proba(&mut self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        self.forward(x, Mode::Eval)?;
+        let mut out = Tensor::zeros(&[0]);
+        self.loss
+            .apply_output(&*self.backend, self.logits(), &mut out);
+        Ok(out)
+    }
+
+    /// The predicted class of each example: `σ(z) > 0.5` with one output, the arg-max of the
+    /// softmax otherwise.
+    pub fn predict(&mut self, x: &Tensor<T>) -> Result<Vec<usize>> {
+        self.forward(x, Mode::Eval)?;
+        classes_of(self.loss, self.logits()).ok_or_else(|| {
+            Error::Config(format!(
+                "predict gives classes, but a {:?} network with {} outputs has none: use predict_proba",
+                self.loss,
+                self.outputs()
+            ))
+        })
+    }
+
+    /// Mean loss and, for classification, accuracy and the confusion matrix on `(x, y)`.
+    pub fn evaluate(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<Evaluation> {
+        if x.rows() != y.rows() {
+            return Err(Error::shape(
+                "Network.evaluate",
+                format!("x has {} examples but y has {}", x.rows(), y.rows()),
+            ));
+        }
+        let y = self.loss.prepare_targets(y, self.outputs())?;
+        let (loss, accuracy) = self.cost_and_accuracy(x, &y)?;
+        let predicted = classes_of(self.loss, self.logits());
+        let confusion = predicted.map(|predicted| {
+            let classes = self.outputs().max(2);
+            let mut cm = ConfusionMatrix::new(classes);
+            for (i, p) in predicted.into_iter().enumerate() {
+                let actual = if self.outputs() == 1 {
+                    usize::from(y.data()[i] > T::from_f64(0.5))
+                } else {
+                    argmax(y.row(i))
+                };
+                cm.add(actual, p);
+            }
+            cm
+        });
+        Ok(Evaluation {
+            loss,
+            accuracy,
+            confusion,
+        })
+    }
+
+    /// Mean loss and accuracy on prepared targets, in evaluation mode.
+    pub(crate) fn cost_and_accuracy(
+        &mut self,
+        x: &Tensor<T>,
+        y: &Tensor<T>,
+    ) -> Result<(f64, Option<f64>)> {
+        self.forward(x, Mode::Eval)?;
+        let cost = self.data_cost(y)?;
+        let accuracy =
+            count_correct(self.loss, self.logits(), y).map(|(c, n)| c as f64 / n.max(1) as f64);
+        Ok((cost, accuracy))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_and_recall() {
+        let mut cm = ConfusionMatrix::new(2);
+        for (a, p) in [(1, 1), (1, 1), (1, 0), (0, 0), (0, 1)] {
+            cm.add(a, p);
+        }
+        assert_eq!(cm.count(1, 1), 2);
+        assert!((cm.precision(1) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((cm.recall(1) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((cm.accuracy() - 0.6).abs() < 1e-12);
+        assert!(cm.to_string().contains("actual\\pred"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Gradient checking: back-propagation against centred finite differences,
+//! `∂J/∂θᵢ ≈ (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε`, for every parameter tensor of any network.
+//! Run it in `f64`: in `f32` the differences drown in rounding.
+
+use crate::layer::Mode;
+use crate::{Float, Network, Result, Rng, Tensor};
+
+/// Settings of a gradient check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradCheck {
+    /// The step ε of the centred differences.
+    pub epsilon: f64,
+    /// The L2 strength included in the cost.
+    pub l2: f64,
+    /// Check at most this many entries per tensor (evenly spaced); `None` checks all.
+    pub max_entries: Option<usize>,
+}
+
+impl Default for GradCheck {
+    fn default() -> Self {
+        GradCheck {
+            epsilon: 1e-6,
+            l2: 0.0,
+            max_entries: None,
+        }
+    }
+}
+
+/// The check of one parameter tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorCheck {
+    /// Index of the layer.
+    pub layer: usize,
+    /// Name of the layer.
+    pub layer_name: String,
+    /// Name of the parameter (`"W"`, `"b"`).
+    pub param: &'static str,
+    /// Entries checked.
+    pub checked: usize,
+    /// `‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)` over the checked entries (0 when both are 0).
+    pub relative_error: f64,
+    /// The largest `|gᵢ − ĝᵢ|`.
+    pub max_abs_diff: f64,
+}
+
+/// The check of every parameter tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheckReport {
+    /// One entry per parameter tensor, in order.
+    pub tensors: Vec<TensorCheck>,
+}
+
+impl GradCheckReport {
+    /// The worst relative error.
+    pub fn max_relative_error(&self) -> f64 {
+        self.tensors
+            .iter()
+            .map(|t| t.relative_error)
+            .fold(0.0, f64::max)
+    }
+}
+
+impl<T: Float> Network<T> {
+    /// Compares the gradients of back-propagation with finite differences of the cost on
+    /// `(x, y)`. Dropout masks are drawn from a copy of `rng` that is the same for every
+    /// evaluation, so they stay fixed.
+    pub fn gradient_check(
+        &mut self,
+        x: &Tensor<T>,
+        y: &Tensor<T>,
+        check: &GradCheck,
+        rng: &Rng,
+    ) -> Result<GradCheckReport> {
+        let y = self.loss.prepare_targets(y, self.outputs())?;
+        let m = x.rows();
+
+        // Analytic gradients.
+        self.forward(x, Mode::Train(&mut rng.clone()))?;
+        self.data_cost(&y)?;
+        self.backward(x)?;
+        self.l2_penalty(check.l2, m, true);
+        let mut analytic: Vec<Vec<f64>> = Vec::new();
+        self.visit_params(&mut |p| {
+            analytic.push(p.grad.data().iter().map(|g| g.to_f64()).collect())
+        });
+        let owners: Vec<(usize, String, Vec<&'static str>)> = self
+            .layers
+            .iter_mut()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut names = Vec::new();
+                l.visit_params(&mut |p| names.push(p.name));
+                (i, l.name(), names)
+            })
+            .collect();
+
+        let mut tensors = Vec::new();
+        let mut index = 0;
+        for (layer, layer_name, names) in owners {
+            for param in names {
+                let g = &analytic[index];
+                let entries = match check.max_entries {
+                    Some(k) if k < g.len() => (0..k).map(|i| i * g.len() / k).collect(),
+                    _ => (0..g.len()).collect::<Vec<_>>(),
+                };
+                let (mut diff2, mut g2, mut n2, mut max_abs) = (0.0, 0.0, 0.0, 0.0f64);
+                for &j in &entries {
+                    let old = self.param_value(index, j);
+                    self.set_param_value(index, j, T::from_f64(old.to_f64() + check.epsilon));
+                    let plus = self.cost_at(x, &y, check.l2, rng)?;
+                    self.set_param_value(index, j, T::from_f64(old.to_f64() - check.epsilon));
+                    let minus = self.cost_at(x, &y, check.l2, rng)?;
+                    self.set_param_value(index, j, old);
+                    let numeric = (plus - minus) / (2.0 * check.epsilon);
+                    diff2 += (g[j] - numeric).powi(2);
+                    g2 += g[j] * g[j];
+                    n2 += numeric * numeric;
+                    max_abs = max_abs.max((g[j] - numeric).abs());
+                }
+                let denominator = g2.sqrt() + n2.sqrt();
+                let relative_error = if denominator == 0.0 {
+                    0.0
+                } else {
+                    diff2.sqrt() / denominator
+                };
+                tensors.push(TensorCheck {
+                    layer,
+                    layer_name: layer_name.clone(),
+                    param,
+                    checked: entries.len(),
+                    relative_error,
+                    max_abs_diff: max_abs,
+                });
+                index += 1;
+            }
+        }
+        Ok(GradCheckReport { tensors })
+    }
+
+    fn cost_at(&mut self, x: &Tensor<T>, y: &Tensor<T>, l2: f64, rng: &Rng) -> Result<f64> {
+        self.forward(x, Mode::Train(&mut rng.clone()))?;
+        Ok(self.data_cost(y)? + self.l2_penalty(l2, x.rows(), false))
+    }
+
+    fn param_value(&mut self, tensor: usize, entry: usize) -> T {
+        let mut value = T::ZERO;
+        let mut i = 0;
+        self.visit_params(&mut |p| {
+            if i == tensor {
+                value = p.value.data()[entry];
+            }
+            i += 1;
+        });
+        value
+    }
+
+    fn set_param_value(&mut self, tensor: usize, entry: usize, value: T) {
+        let mut i = 0;
+        self.visit_params(&mut |p| {
+            if i == tensor {
+                p.value.data_mut()[entry] = value;
+            }
+            i += 1;
+        });
+    }
+}

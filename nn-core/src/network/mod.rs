@@ -1,0 +1,259 @@
+//! `Network`: an ordered list of layers, a loss, and the backend that runs them.
+
+mod builder;
+mod evaluate;
+mod fit;
+mod gradcheck;
+mod save;
+
+pub use builder::NetworkBuilder;
+pub use evaluate::{ConfusionMatrix, Evaluation};
+pub use fit::{
+    Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
+    TrainingSummary,
+};
+pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
+
+use std::sync::Arc;
+
+use crate::error::{shape_str, Error, Result};
+use crate::layer::{Layer, Mode, ParamMut};
+use crate::optim::OptimizerState;
+use crate::{Backend, Float, Loss, Tensor};
+
+/// A feed-forward network: layers applied in order, then a loss on the last layer's output
+/// (the logits). Build one with [`Network::builder`].
+pub struct Network<T: Float> {
+    backend: Arc<dyn Backend<T>>,
+    input_shape: Vec<usize>,
+    layers: Vec<Box<dyn Layer<T>>>,
+    loss: Loss,
+    optimizer: Option<OptimizerState<T>>,
+    training: Option<TrainingSummary>,
+    d_logits: Tensor<T>, // (m, outputs): ∂J/∂logits
+}
+
+impl<T: Float> Network<T> {
+    /// Starts a network whose examples have shape `input_shape` (`[n_x]` for flat features,
+    /// `[h, w, c]` for images).
+    pub fn builder(input_shape: &[usize]) -> NetworkBuilder<T> {
+        NetworkBuilder::new(input_shape)
+    }
+
+    /// Assembles a network from layers whose shapes chain; most users want [`Network::builder`].
+    pub fn from_layers(
+        backend: impl Backend<T> + 'static,
+        input_shape: &[usize],
+        layers: Vec<Box<dyn Layer<T>>>,
+        loss: Loss,
+    ) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::Config("a network needs at least one layer".into()));
+        }
+        let mut shape = input_shape.to_vec();
+        for (i, layer) in layers.iter().enumerate() {
+            if layer.input_shape() != shape.as_slice() {
+                return Err(Error::shape(
+                    format!("layer {i} ({})", layer.name()),
+                    format!(
+                        "takes examples of shape {} but the previous layer gives {}",
+                        shape_str(layer.input_shape()),
+                        shape_str(&shape)
+                    ),
+                ));
+            }
+            shape = layer.output_shape().to_vec();
+        }
+        let outputs: usize = shape.iter().product();
+        if loss == Loss::CategoricalCrossEntropy && outputs < 2 {
+            return Err(Error::Config(format!(
+                "categorical cross-entropy needs at least 2 outputs, the network has {outputs}; \
+                 for two classes with one output use binary cross-entropy"
+            )));
+        }
+        let last = layers.last().expect("not empty").kind();
+        let fused = match loss {
+            Loss::BinaryCrossEntropy => layers.last().expect("not empty").name() == "Sigmoid",
+            Loss::CategoricalCrossEntropy => last == "softmax",
+            Loss::MeanSquaredError => false,
+        };
+        if fused {
+            return Err(Error::Config(format!(
+                "the network ends with {} but {loss:?} applies it itself (from logits, so that \
+                 dZ = A − Y exactly): remove the last layer; predict_proba returns probabilities",
+                layers.last().expect("not empty").name()
+            )));
+        }
+        Ok(Network {
+            backend: Arc::new(backend),
+            input_shape: input_shape.to_vec(),
+            layers,
+            loss,
+            optimizer: None,
+            training: None,
+            d_logits: Tensor::zeros(&[0, outputs]),
+        })
+    }
+
+    /// The shape of one input example.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// The number of outputs per example.
+    pub fn outputs(&self) -> usize {
+        self.layers
+            .last()
+            .map_or(0, |l| l.output_shape().iter().product())
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[Box<dyn Layer<T>>] {
+        &self.layers
+    }
+
+    /// The loss.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn Backend<T>> {
+        &self.backend
+    }
+
+    /// Runs the network on another backend from now on (the parameters stay).
+    pub fn set_backend(&mut self, backend: impl Backend<T> + 'static) {
+        self.backend = Arc::new(backend);
+    }
+
+    /// The optimiser state, if the network was trained (or loaded after training).
+    pub fn optimizer_state(&self) -> Option<&OptimizerState<T>> {
+        self.optimizer.as_ref()
+    }
+
+    /// How the network was last trained.
+    pub fn training_summary(&self) -> Option<&TrainingSummary> {
+        self.training.as_ref()
+    }
+
+    /// The number of trainable parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.layers
+            .iter()
+            .flat_map(|l| l.params())
+            .map(Tensor::len)
+            .sum()
+    }
+
+    /// All parameter tensors, layer by layer.
+    pub fn parameters(&self) -> Vec<&Tensor<T>> {
+        self.layers.iter().flat_map(|l| l.params()).collect()
+    }
+
+    /// A one-line-per-layer description: name, output shape, parameter count.
+    pub fn summary(&self) -> String {
+        let mut s = format!("input {}\n", shape_str(&self.input_shape));
+        for (i, l) in self.layers.iter().enumerate() {
+            let n: usize = l.params().iter().map(|p| p.len()).sum();
+            s += &format!(
+                "{i:>3}  {:<24} → {:<16} {n:>10} params\n",
+                l.name(),
+                shape_str(l.output_shape())
+            );
+        }
+        s += &format!(
+            "loss {:?}; {} parameters",
+            self.loss,
+            self.parameter_count()
+        );
+        s
+    }
+
+    /// Lends every parameter tensor and its gradient, in a fixed order.
+    pub(crate) fn visit_params(&mut self, visit: &mut dyn FnMut(ParamMut<'_, T>)) {
+        for layer in &mut self.layers {
+            layer.visit_params(visit);
+        }
+    }
+
+    pub(crate) fn param_sizes(&self) -> Vec<usize> {
+        self.parameters().iter().map(|p| p.len()).collect()
+    }
+
+    /// Checks that `x` is a batch of input examples.
+    fn check_batch(&self, op: &str, x: &Tensor<T>) -> Result<()> {
+        if x.shape().is_empty() || x.shape()[1..] != *self.input_shape {
+            let mut want = vec![x.shape().first().copied().unwrap_or(0)];
+            want.extend_from_slice(&self.input_shape);
+            return Err(Error::shape(
+                format!("Network.{op}"),
+                format!(
+                    "input {} does not match the network's input {}",
+                    shape_str(x.shape()),
+                    shape_str(&want)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs every layer on `x`; the logits are then `self.logits()`.
+    pub(crate) fn forward(&mut self, x: &Tensor<T>, mut mode: Mode<'_>) -> Result<()> {
+        self.check_batch("forward", x)?;
+        for i in 0..self.layers.len() {
+            let (done, rest) = self.layers.split_at_mut(i);
+            let input = if i == 0 { x } else { done[i - 1].output() };
+            rest[0].forward(&*self.backend, input, mode.reborrow())?;
+        }
+        Ok(())
+    }
+
+    /// The last layer's output from the last forward pass: the logits.
+    pub(crate) fn logits(&self) -> &Tensor<T> {
+        self.layers.last().expect("a network has layers").output()
+    }
+
+    /// The mean cost of the last forward pass against prepared targets; fills `∂J/∂logits`.
+    pub(crate) fn data_cost(&mut self, y: &Tensor<T>) -> Result<f64> {
+        let z = self.layers.last().expect("a network has layers").output();
+        self.loss
+            .cost_and_grad(&*self.backend, z, y, &mut self.d_logits)
+    }
+
+    /// Back-propagates `∂J/∂logits` from the last `data_cost` through every layer.
+    pub(crate) fn backward(&mut self, x: &Tensor<T>) -> Result<()> {
+        let n = self.layers.len();
+        for i in (0..n).rev() {
+            let (before, rest) = self.layers.split_at_mut(i);
+            let (layer, after) = rest.split_first_mut().expect("i < n");
+            let input = if i == 0 { x } else { before[i - 1].output() };
+            let d_out = if i == n - 1 {
+                &self.d_logits
+            } else {
+                after[0].input_grad()
+            };
+            layer.backward(&*self.backend, input, d_out, i > 0)?;
+        }
+        Ok(())
+    }
+
+    /// `λ/(2m)·Σ‖W‖²` over the weights (not biases), and with `add_grad`, `dW += (λ/m)·W`.
+    pub(crate) fn l2_penalty(&mut self, l2: f64, m: usize, add_grad: bool) -> f64 {
+        if l2 == 0.0 || m == 0 {
+            return 0.0;
+        }
+        let backend = self.backend.clone();
+        let mut sum = 0.0;
+        let scale = T::from_f64(l2 / m as f64);
+        self.visit_params(&mut |p| {
+            if p.decay {
+                sum += backend.sum_squares(p.value.data());
+                if add_grad {
+                    backend.axpy(scale, p.value.data(), p.grad.data_mut());
+                }
+            }
+        });
+        l2 / (2.0 * m as f64) * sum
+    }
+}

@@ -1,0 +1,259 @@
+//! Model files: the architecture, the parameters and (for resuming) the optimiser state, encoded
+//! with serde + bincode 2 behind a header:
+//!
+//! ```text
+//! magic "NNRSMODL" (8 bytes) | format version u32 LE | CRC-32 of payload u32 LE |
+//! payload length u64 LE | payload (bincode, standard config)
+//! ```
+//!
+//! Decoding is bounded: the payload may not exceed [`MAX_MODEL_BYTES`], bincode runs with that
+//! limit, and every length is checked against the bytes that are really there, so a truncated,
+//! bit-flipped or hostile file gives an error, never an abort or a huge allocation. Writes go to
+//! a temporary file in the same folder that is then renamed over the target, so a crash never
+//! leaves a half-written model. bincode is used in this module only.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The first bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"NNRSMODL";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The largest payload read (1 GiB): a bigger claim is refused before anything is allocated.
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+const HEADER_LEN: usize = 8 + 4 + 4 + 8;
+
+/// Parameters as stored, in the element type of the network that saved them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ParamData {
+    /// Single precision.
+    F32(Vec<f32>),
+    /// Double precision.
+    F64(Vec<f64>),
+}
+
+impl ParamData {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ParamData::F32(v) => v.len(),
+            ParamData::F64(v) => v.len(),
+        }
+    }
+
+    /// `true` when there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One layer as stored: its kind (the key of its loader), its configuration (the layer's own
+/// serde struct, encoded with [`encode_config`]) and its parameter tensors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerRecord {
+    /// The loader key, e.g. `"dense"`.
+    pub kind: String,
+    /// The layer's configuration, encoded with [`encode_config`].
+    pub config: Vec<u8>,
+    /// The parameter tensors in `visit_params` order.
+    pub params: Vec<ParamData>,
+}
+
+type Limited = bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<{ MAX_MODEL_BYTES as usize }>,
+>;
+
+fn config() -> Limited {
+    bincode::config::standard().with_limit::<{ MAX_MODEL_BYTES as usize }>()
+}
+
+/// Encodes a layer's configuration struct.
+pub fn encode_config<C: Serialize>(c: &C) -> Vec<u8> {
+    bincode::serde::encode_to_vec(c, config())
+        .expect("encoding a configuration into memory cannot fail")
+}
+
+/// Decodes a layer's configuration struct; the error says what is wrong.
+pub fn decode_config<C: DeserializeOwned>(bytes: &[u8]) -> Result<C, String> {
+    match bincode::serde::decode_from_slice(bytes, config()) {
+        Ok((c, used)) if used == bytes.len() => Ok(c),
+        Ok((_, used)) => Err(format!(
+            "layer configuration has {} trailing bytes",
+            bytes.len() - used
+        )),
+        Err(e) => Err(format!("layer configuration is corrupt: {e}")),
+    }
+}
+
+/// Wraps `payload` (a serde value) in the header and returns the file's bytes.
+pub(crate) fn to_bytes<P: Serialize>(payload: &P) -> Vec<u8> {
+    let body = bincode::serde::encode_to_vec(payload, config())
+        .expect("encoding a model into memory cannot fail");
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Checks the header and decodes the payload of a file's bytes; `path` names it in errors.
+pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<P> {
+    let err = |message: String| Error::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err(err(if bytes.len() >= 8 && &bytes[..8] != MAGIC {
+            "not a model file of this library (wrong magic bytes)".into()
+        } else {
+            format!(
+                "truncated: {} bytes is shorter than the {HEADER_LEN}-byte header",
+                bytes.len()
+            )
+        }));
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let (version, crc) = (word(8), word(12));
+    let len = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+    if version == 0 || version > FORMAT_VERSION {
+        return Err(err(format!(
+            "format version {version}, but this build reads versions 1 to {FORMAT_VERSION} (upgrade nn-core)"
+        )));
+    }
+    if len > MAX_MODEL_BYTES {
+        return Err(err(format!(
+            "claims a {len}-byte payload, more than the {MAX_MODEL_BYTES}-byte limit"
+        )));
+    }
+    let body = &bytes[HEADER_LEN..];
+    if body.len() as u64 != len {
+        return Err(err(format!(
+            "truncated or padded: the header says {len} payload bytes, the file has {}",
+            body.len()
+        )));
+    }
+    if crc32fast::hash(body) != crc {
+        return Err(err(
+            "corrupt: checksum mismatch (the file was damaged after it was written)".into(),
+        ));
+    }
+    match bincode::serde::decode_from_slice::<P, _>(body, config()) {
+        Ok((p, used)) if used == body.len() => Ok(p),
+        Ok((_, used)) => Err(err(format!(
+            "{} unexpected bytes after the model",
+            body.len() - used
+        ))),
+        Err(e) => Err(err(format!("corrupt model: {e}"))),
+    }
+}
+
+/// Reads a whole file, refusing one larger than any model could be.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_MODEL_BYTES + HEADER_LEN as u64 {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "{size} bytes is larger than any model file ({MAX_MODEL_BYTES}-byte limit)"
+            ),
+        });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over
+/// `path`: readers see the old file or the new one, never a mix.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".nn-save-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Payload {
+        name: String,
+        values: ParamData,
+    }
+
+    fn sample() -> Vec<u8> {
+        to_bytes(&Payload {
+            name: "x".into(),
+            values: ParamData::F32(vec![1.0, 2.0, 3.0]),
+        })
+    }
+
+    #[test]
+    fn round_trip() {
+        let p: Payload = from_bytes(&sample(), Path::new("m.nn")).unwrap();
+        assert_eq!(p.values, ParamData::F32(vec![1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let good = sample();
+        for cut in [0, 7, 20, good.len() - 1] {
+            let e = from_bytes::<Payload>(&good[..cut], Path::new("m.nn"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("m.nn: "), "{e}");
+        }
+        for bit in 0..good.len() * 8 {
+            let mut bad = good.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(
+                from_bytes::<Payload>(&bad, Path::new("m.nn")).is_err(),
+                "bit {bit} flipped went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_length_claims_are_refused_without_allocating() {
+        // A payload whose vector claims 2^40 elements, with a valid header and checksum.
+        let mut body = bincode::serde::encode_to_vec("x", config()).unwrap();
+        body.push(0); // ParamData::F32
+        body.push(253); // varint u64 follows
+        body.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        body.extend_from_slice(&[0; 16]);
+        let mut file = Vec::new();
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        file.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        file.extend_from_slice(&body);
+        let e = from_bytes::<Payload>(&file, Path::new("m.nn"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("corrupt model"), "{e}");
+    }
+}
