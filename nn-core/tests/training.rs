@@ -1,0 +1,394 @@
+//! Networks learn what they should: logistic regression separates a separable set but not XOR,
+//! a small tanh network learns XOR, a regression net fits a noisy line, every optimiser lowers
+//! the cost, the stopping rules stop, and the same seed gives the same weights.
+
+mod common;
+
+use nn_core::{
+    Control, Decay, EpochRecord, Error, FitConfig, Init, Loss, Network, Observer, Optimizer,
+    Reference, Rng, StepInfo, StopReason, Tensor,
+};
+
+fn logistic(rng: &mut Rng) -> Network<f32> {
+    Network::builder(&[2])
+        .dense_init(1, Init::Zeros)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, rng)
+        .unwrap()
+}
+
+fn tanh_net(rng: &mut Rng) -> Network<f32> {
+    Network::builder(&[2])
+        .init(Init::XavierNormal)
+        .dense(8)
+        .tanh()
+        .dense(1)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, rng)
+        .unwrap()
+}
+
+#[test]
+fn logistic_regression_separates_a_linearly_separable_set() {
+    let mut rng = Rng::seed(1);
+    let (x, y) = common::separable::<f32>(200, &mut rng);
+    let mut net = logistic(&mut rng);
+    let history = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(1.0)).iterations(2000),
+            &mut rng,
+        )
+        .unwrap();
+    assert_eq!(history.step_costs.len(), 2000);
+    assert!(history.final_cost() < history.step_costs[0] / 4.0);
+    assert_eq!(common::accuracy(&net.predict(&x).unwrap(), &y), 1.0);
+}
+
+#[test]
+fn a_tanh_network_learns_xor_where_a_single_neuron_cannot() {
+    let mut rng = Rng::seed(2);
+    let (x, y) = common::xor::<f32>(200, &mut rng);
+    let config = FitConfig::new(Optimizer::adam(0.05))
+        .epochs(300)
+        .batch_size(50);
+
+    let mut single = logistic(&mut rng);
+    single.fit(&x, &y, &config, &mut rng).unwrap();
+    let single_acc = common::accuracy(&single.predict(&x).unwrap(), &y);
+    assert!(
+        single_acc < 0.8,
+        "one neuron cannot draw XOR, yet got {single_acc}"
+    );
+
+    let mut net = tanh_net(&mut rng);
+    net.fit(&x, &y, &config, &mut rng).unwrap();
+    assert_eq!(common::accuracy(&net.predict(&x).unwrap(), &y), 1.0);
+    let (xt, yt) = common::xor::<f32>(200, &mut rng);
+    assert_eq!(
+        common::accuracy(&net.predict(&xt).unwrap(), &yt),
+        1.0,
+        "new XOR points"
+    );
+}
+
+#[test]
+fn a_regression_net_fits_a_noisy_linear_target() {
+    // y = 3·x0 − 2·x1 + 0.5 + noise, noise ~ N(0, 0.1²).
+    let mut rng = Rng::seed(3);
+    let x = common::normal::<f64>(500, 2, &mut rng);
+    let y: Vec<f64> = (0..500)
+        .map(|i| 3.0 * x.row(i)[0] - 2.0 * x.row(i)[1] + 0.5 + 0.1 * rng.normal::<f64>())
+        .collect();
+    let y = Tensor::from_vec(&[500, 1], y).unwrap();
+    let mut net = Network::builder(&[2])
+        .dense_init(1, Init::Zeros)
+        .loss(Loss::MeanSquaredError)
+        .build(Reference, &mut rng)
+        .unwrap();
+    net.fit(
+        &x,
+        &y,
+        &FitConfig::new(Optimizer::gradient_descent(0.1)).iterations(500),
+        &mut rng,
+    )
+    .unwrap();
+    let params = net.parameters();
+    let (w, b) = (params[0].data(), params[1].data()[0]);
+    assert!(
+        (w[0] - 3.0).abs() < 0.03 && (w[1] + 2.0).abs() < 0.03 && (b - 0.5).abs() < 0.03,
+        "w {w:?} b {b}"
+    );
+    // The remaining cost is the noise's: ½·0.1² = 0.005.
+    let eval = net.evaluate(&x, &y).unwrap();
+    assert!((eval.loss - 0.005).abs() < 0.0015, "{}", eval.loss);
+    assert!(eval.accuracy.is_none() && eval.confusion.is_none());
+    let out = net.predict_proba(&x).unwrap();
+    assert_eq!(out.shape(), &[500, 1]);
+    assert!(net.predict(&x).is_err(), "a regression net has no classes");
+}
+
+#[test]
+fn every_optimiser_and_batch_size_lowers_the_cost() {
+    let mut rng = Rng::seed(4);
+    let (x, y) = common::xor::<f32>(128, &mut rng);
+    let optimisers = [
+        Optimizer::gradient_descent(0.5),
+        Optimizer::momentum(0.5),
+        Optimizer::rmsprop(0.01),
+        Optimizer::adam(0.01),
+    ];
+    for optimizer in optimisers {
+        for batch in [1, 16, 128] {
+            let mut net = tanh_net(&mut Rng::seed(9));
+            let before = net.evaluate(&x, &y).unwrap().loss;
+            net.fit(
+                &x,
+                &y,
+                &FitConfig::new(optimizer).iterations(1000).batch_size(batch),
+                &mut rng,
+            )
+            .unwrap();
+            let after = net.evaluate(&x, &y).unwrap().loss;
+            assert!(
+                after < 0.8 * before,
+                "{optimizer:?} batch {batch}: {before} → {after}"
+            );
+        }
+    }
+}
+
+#[test]
+fn learning_rate_decay_is_applied_per_epoch() {
+    let mut rng = Rng::seed(5);
+    let (x, y) = common::separable::<f32>(64, &mut rng);
+    let mut net = logistic(&mut rng);
+    let decay = Decay::InverseTime {
+        rate: 1.0,
+        every: 2,
+    };
+    let h = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(0.6))
+                .epochs(6)
+                .batch_size(16)
+                .decay(decay),
+            &mut rng,
+        )
+        .unwrap();
+    let lrs: Vec<f64> = h.epochs.iter().map(|e| e.lr).collect();
+    for (lr, want) in lrs.iter().zip([0.6, 0.6, 0.3, 0.3, 0.2, 0.2]) {
+        assert!((lr - want).abs() < 1e-15, "{lrs:?}");
+    }
+    assert_eq!(h.step_costs.len(), 6 * 4);
+}
+
+#[test]
+fn stopping_rules() {
+    let mut rng = Rng::seed(6);
+    let (x, y) = common::separable::<f64>(100, &mut rng);
+
+    // Gradient norm: logistic regression on separable data keeps a shrinking gradient.
+    let mut net = Network::builder(&[2])
+        .dense_init(1, Init::Zeros)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let h = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(1.0))
+                .iterations(100_000)
+                .min_grad_norm(0.05),
+            &mut rng,
+        )
+        .unwrap();
+    let StopReason::GradientNorm(norm) = h.stop else {
+        panic!("{:?}", h.stop)
+    };
+    assert!(norm <= 0.05 && h.step_costs.len() < 100_000);
+
+    // Cost change.
+    let mut net = Network::builder(&[2])
+        .dense_init(1, Init::Zeros)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let h = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(1.0))
+                .epochs(100_000)
+                .min_cost_change(1e-5),
+            &mut rng,
+        )
+        .unwrap();
+    assert!(
+        matches!(h.stop, StopReason::CostChange(c) if c <= 1e-5),
+        "{:?}",
+        h.stop
+    );
+    let n = h.epochs.len();
+    assert!((h.epochs[n - 1].cost - h.epochs[n - 2].cost).abs() <= 1e-5);
+
+    // Max steps, across epochs.
+    let mut net = Network::builder(&[2])
+        .dense_init(1, Init::Zeros)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let h = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(0.1))
+                .iterations(37)
+                .batch_size(10),
+            &mut rng,
+        )
+        .unwrap();
+    assert_eq!(
+        (h.stop, h.step_costs.len(), h.epochs.len()),
+        (StopReason::MaxSteps, 37, 4)
+    );
+}
+
+#[test]
+fn early_stopping_keeps_the_best_weights() {
+    // A wide net memorises 40 noisy points; the validation cost turns up and training stops.
+    let mut rng = Rng::seed(7);
+    let (x, mut y) = common::separable::<f64>(60, &mut rng);
+    for i in (0..60).step_by(4) {
+        y.data_mut()[i] = 1.0 - y.data()[i]; // label noise
+    }
+    let mut net = Network::builder(&[2])
+        .init(Init::He)
+        .dense(64)
+        .relu()
+        .dense(64)
+        .relu()
+        .dense(1)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let config = FitConfig::new(Optimizer::adam(0.01))
+        .epochs(2000)
+        .batch_size(8)
+        .validation_split(0.3)
+        .early_stopping(20);
+    let h = net.fit(&x, &y, &config, &mut rng).unwrap();
+    let StopReason::EarlyStopping { best_epoch } = h.stop else {
+        panic!("did not stop early: {:?}", h.stop)
+    };
+    assert_eq!(h.epochs.len(), best_epoch + 21);
+    let best = h.epochs[best_epoch].val_cost.unwrap();
+    assert!(h.epochs.iter().all(|e| e.val_cost.unwrap() >= best));
+    assert!(h.epochs.last().unwrap().val_cost.unwrap() > best);
+    assert!(h
+        .epochs
+        .iter()
+        .all(|e| e.accuracy.is_some() && e.val_accuracy.is_some()));
+    // The weights put back are the best epoch's: re-evaluating the validation set gives its cost.
+    let mut split_rng = Rng::seed(7);
+    let _ = common::separable::<f64>(60, &mut split_rng);
+    let _ = Network::<f64>::builder(&[2])
+        .init(Init::He)
+        .dense(64)
+        .relu()
+        .dense(64)
+        .relu()
+        .dense(1)
+        .build(Reference, &mut split_rng)
+        .unwrap();
+    let order = split_rng.permutation(60);
+    let val = &order[..18];
+    let eval = net
+        .evaluate(&x.gather_rows(val), &y.gather_rows(val))
+        .unwrap();
+    assert!(
+        (eval.loss - best).abs() < 1e-12,
+        "{} vs best {best}",
+        eval.loss
+    );
+}
+
+struct StopAfter(u64, Vec<u64>);
+
+impl Observer for StopAfter {
+    fn on_step(&mut self, s: &StepInfo) -> Control {
+        self.1.push(s.step);
+        if s.step >= self.0 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+    fn on_epoch(&mut self, _: &EpochRecord) -> Control {
+        Control::Continue
+    }
+}
+
+#[test]
+fn the_observer_sees_every_step_and_can_stop() {
+    let mut rng = Rng::seed(8);
+    let (x, y) = common::separable::<f32>(50, &mut rng);
+    let mut net = logistic(&mut rng);
+    let mut obs = StopAfter(12, Vec::new());
+    let h = net
+        .fit_with(
+            &x,
+            &y,
+            None,
+            &FitConfig::new(Optimizer::adam(0.1))
+                .epochs(100)
+                .batch_size(10),
+            &mut rng,
+            &mut obs,
+        )
+        .unwrap();
+    assert_eq!(h.stop, StopReason::Observer);
+    assert_eq!(obs.1, (1..=12).collect::<Vec<_>>());
+    assert_eq!(net.training_summary().unwrap().steps, 12);
+}
+
+#[test]
+fn divergence_stops_with_the_step() {
+    let mut rng = Rng::seed(9);
+    let x = Tensor::from_vec(&[4, 1], vec![1e3f32, -2e3, 3e3, 4e3]).unwrap();
+    let y = Tensor::from_vec(&[4, 1], vec![1.0f32, 2.0, 3.0, 4.0]).unwrap();
+    let mut net = Network::builder(&[1])
+        .dense_init(1, Init::Zeros)
+        .loss(Loss::MeanSquaredError)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let e = net
+        .fit(
+            &x,
+            &y,
+            &FitConfig::new(Optimizer::gradient_descent(10.0)).iterations(1000),
+            &mut rng,
+        )
+        .unwrap_err();
+    let Error::Diverged { step, cost } = e else {
+        panic!("{e}")
+    };
+    assert!(
+        step > 1 && step < 1000 && !cost.is_finite(),
+        "step {step} cost {cost}"
+    );
+    assert!(e
+        .to_string()
+        .starts_with(&format!("training diverged at step {step}")));
+}
+
+fn trained_weights(seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = Rng::seed(seed);
+    let (x, y) = common::xor::<f32>(100, &mut rng);
+    let mut net = Network::builder(&[2])
+        .init(Init::He)
+        .dense(8)
+        .relu()
+        .dropout(0.8)
+        .dense(1)
+        .build(Reference, &mut rng)
+        .unwrap();
+    net.fit(
+        &x,
+        &y,
+        &FitConfig::new(Optimizer::adam(0.01))
+            .epochs(5)
+            .batch_size(16)
+            .validation_split(0.2),
+        &mut rng,
+    )
+    .unwrap();
+    net.parameters().iter().map(|p| p.data().to_vec()).collect()
+}
+
+#[test]
+fn the_same_seed_gives_bit_identical_weights() {
+    let a = trained_weights(42);
+    assert_eq!(a, trained_weights(42));
+    assert_ne!(a, trained_weights(43));
+}
