@@ -6,8 +6,11 @@
 
 use nn_core::{FitConfig, GradCheck, Init, Loss, Network, Optimizer, Reference, Rng, Tensor};
 
+/// Labels a point of the plane.
+type Label = fn(f64, f64) -> bool;
+
 /// `m` points uniform in [−1, 1]², labelled by `label`.
-fn points(m: usize, rng: &mut Rng, label: fn(f64, f64) -> bool) -> (Tensor<f32>, Tensor<f32>) {
+fn points(m: usize, rng: &mut Rng, label: Label) -> (Tensor<f32>, Tensor<f32>) {
     let (mut x, mut y) = (Vec::with_capacity(2 * m), Vec::with_capacity(m));
     for _ in 0..m {
         let (a, b) = (rng.uniform::<f64>(-1.0, 1.0), rng.uniform::<f64>(-1.0, 1.0));
@@ -22,7 +25,7 @@ fn points(m: usize, rng: &mut Rng, label: fn(f64, f64) -> bool) -> (Tensor<f32>,
 
 fn main() -> nn_core::Result<()> {
     let mut rng = Rng::seed(1);
-    let sets: [(&str, fn(f64, f64) -> bool); 2] = [
+    let sets: [(&str, Label); 2] = [
         ("separable", |a, b| a + b > 0.2),
         ("xor", |a, b| a * b > 0.0),
     ];
