@@ -69,7 +69,7 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, z: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
-        check_input(&format!("{}.forward", self.name()), &self.shape, z)?;
+        check_input(|| format!("{}.forward", self.name()), &self.shape, z)?;
         self.a.resize(z.shape());
         // a = g(z)
         backend.activate(self.g, z.data(), self.a.data_mut());
@@ -87,9 +87,9 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         da: &Tensor<T>,
         need_input_grad: bool,
     ) -> Result<()> {
-        let op = format!("{}.backward", self.name());
-        check_input(&op, &self.shape, z)?;
-        check_grad(&op, &self.a, da)?;
+        let op = || format!("{}.backward", self.name());
+        check_input(op, &self.shape, z)?;
+        check_grad(op, &self.a, da)?;
         if need_input_grad {
             self.dz.resize(z.shape());
             // dz = da ⊙ g'(z)

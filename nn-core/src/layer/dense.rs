@@ -163,9 +163,9 @@ impl<T: Float> Layer<T> for Dense<T> {
         dz: &Tensor<T>,
         need_input_grad: bool,
     ) -> Result<()> {
-        let op = format!("{}.backward", self.name());
-        check_input(&op, &self.n_in, a)?;
-        check_grad(&op, &self.z, dz)?;
+        let op = || format!("{}.backward", self.name());
+        check_input(op, &self.n_in, a)?;
+        check_grad(op, &self.z, dz)?;
         let (m, n_in, n_out) = (a.rows(), self.n_in[0], self.n_out[0]);
         // dW (n_out, n_in) = dzᵀ (n_out, m) · a (m, n_in); the 1/m is already in dz.
         backend.gemm(

@@ -69,7 +69,7 @@ impl<T: Float> Layer<T> for Dropout<T> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, mode: Mode<'_>) -> Result<()> {
-        check_input(&format!("{}.forward", self.name()), &self.shape, x)?;
+        check_input(|| format!("{}.forward", self.name()), &self.shape, x)?;
         self.mask.resize(x.shape());
         self.a.resize(x.shape());
         match mode {
@@ -92,9 +92,9 @@ impl<T: Float> Layer<T> for Dropout<T> {
         da: &Tensor<T>,
         need_input_grad: bool,
     ) -> Result<()> {
-        let op = format!("{}.backward", self.name());
-        check_input(&op, &self.shape, x)?;
-        check_grad(&op, &self.a, da)?;
+        let op = || format!("{}.backward", self.name());
+        check_input(op, &self.shape, x)?;
+        check_grad(op, &self.a, da)?;
         if need_input_grad {
             self.dx.resize(x.shape());
             // dx = da ⊙ d

@@ -102,14 +102,19 @@ pub trait Layer<T: Float>: Send {
     fn record(&self) -> LayerRecord;
 }
 
-/// Checks that `input` is a batch of examples of shape `expected`.
-pub(crate) fn check_input<T: Float>(op: &str, expected: &[usize], input: &Tensor<T>) -> Result<()> {
+/// Checks that `input` is a batch of examples of shape `expected`; `op` names the operation
+/// (built only on error, so the hot path allocates nothing).
+pub(crate) fn check_input<T: Float>(
+    op: impl FnOnce() -> String,
+    expected: &[usize],
+    input: &Tensor<T>,
+) -> Result<()> {
     let shape = input.shape();
     if shape.is_empty() || shape[1..] != *expected {
         let mut want = vec![shape.first().copied().unwrap_or(0)];
         want.extend_from_slice(expected);
         return Err(Error::shape(
-            op,
+            op(),
             format!(
                 "input {} does not match the expected {}",
                 shape_str(shape),
@@ -122,13 +127,13 @@ pub(crate) fn check_input<T: Float>(op: &str, expected: &[usize], input: &Tensor
 
 /// Checks that `d_output` has the shape of the output.
 pub(crate) fn check_grad<T: Float>(
-    op: &str,
+    op: impl FnOnce() -> String,
     output: &Tensor<T>,
     d_output: &Tensor<T>,
 ) -> Result<()> {
     if output.shape() != d_output.shape() {
         return Err(Error::shape(
-            op,
+            op(),
             format!(
                 "gradient {} does not match the output {}",
                 shape_str(d_output.shape()),

@@ -58,7 +58,7 @@ impl<T: Float> Layer<T> for Softmax<T> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, z: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
-        check_input(&format!("{}.forward", self.name()), &self.n, z)?;
+        check_input(|| format!("{}.forward", self.name()), &self.n, z)?;
         self.a.resize(z.shape());
         backend.softmax_rows(z.data(), self.n[0], self.a.data_mut());
         Ok(())
@@ -75,9 +75,9 @@ impl<T: Float> Layer<T> for Softmax<T> {
         da: &Tensor<T>,
         need_input_grad: bool,
     ) -> Result<()> {
-        let op = format!("{}.backward", self.name());
-        check_input(&op, &self.n, z)?;
-        check_grad(&op, &self.a, da)?;
+        let op = || format!("{}.backward", self.name());
+        check_input(op, &self.n, z)?;
+        check_grad(op, &self.a, da)?;
         if need_input_grad {
             self.dz.resize(z.shape());
             backend.softmax_backward_rows(self.a.data(), da.data(), self.n[0], self.dz.data_mut());
