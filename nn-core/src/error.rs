@@ -21,16 +21,21 @@ pub enum Error {
     /// Labels or targets that the loss cannot use (e.g. a class index out of range).
     #[error("invalid labels: {0}")]
     Labels(String),
-    /// Training produced a NaN or infinite cost.
+    /// Input data the network cannot use (e.g. NaN features).
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// Training produced a NaN or infinite cost, gradient norm or validation cost.
     #[error(
-        "training diverged at step {step}: cost is {cost} (lower the learning rate, scale the \
-         inputs, or check the data for NaN)"
+        "training diverged at step {step}: {quantity} is {value} (lower the learning rate or \
+         scale the inputs)"
     )]
     Diverged {
-        /// The 1-based optimisation step at which the cost stopped being finite.
+        /// The 1-based optimisation step of this `fit` at which it happened.
         step: u64,
-        /// The cost computed at that step.
-        cost: f64,
+        /// `"cost"`, `"gradient norm"` or `"validation cost"`.
+        quantity: &'static str,
+        /// The value computed at that step.
+        value: f64,
     },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]

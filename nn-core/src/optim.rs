@@ -181,6 +181,8 @@ impl Decay {
 pub struct OptimizerState<T> {
     pub(crate) optimizer: Optimizer,
     pub(crate) step: u64,
+    /// Epochs completed with this state: learning-rate decay continues from here on resume.
+    pub(crate) epochs: u64,
     pub(crate) slots: Vec<Vec<T>>,
 }
 
@@ -196,6 +198,7 @@ impl<T: Float> OptimizerState<T> {
         OptimizerState {
             optimizer,
             step: 0,
+            epochs: 0,
             slots,
         }
     }
@@ -208,6 +211,11 @@ impl<T: Float> OptimizerState<T> {
     /// The number of updates made so far.
     pub fn step(&self) -> u64 {
         self.step
+    }
+
+    /// The number of epochs completed with this state (decay continues from it).
+    pub fn epochs(&self) -> u64 {
+        self.epochs
     }
 
     /// Whether this state fits parameter tensors of these sizes.
@@ -225,7 +233,7 @@ impl<T: Float> OptimizerState<T> {
     /// Starts a step: the hyper-parameters may have changed (e.g. a resumed run), the state not.
     pub(crate) fn begin_step(&mut self, optimizer: Optimizer) {
         self.optimizer = optimizer;
-        self.step += 1;
+        self.step = self.step.saturating_add(1);
     }
 
     /// Updates parameter tensor number `index` with learning rate `lr`.

@@ -12,10 +12,12 @@
 //! a temporary file in the same folder that is then renamed over the target, so a crash never
 //! leaves a half-written model. bincode is used in this module only.
 
-use std::io::Write;
+use std::fmt;
+use std::io::{Read, Write};
+use std::marker::PhantomData;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Deserializer, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -58,9 +60,11 @@ impl ParamData {
 pub struct LayerRecord {
     /// The loader key, e.g. `"dense"`.
     pub kind: String,
-    /// The layer's configuration, encoded with [`encode_config`].
+    /// The layer's configuration, encoded with [`encode_config`] (at most 1 MiB).
+    #[serde(deserialize_with = "bounded::<_, _, { 1 << 20 }>")]
     pub config: Vec<u8>,
-    /// The parameter tensors in `visit_params` order.
+    /// The parameter tensors in `visit_params` order (at most 64).
+    #[serde(deserialize_with = "bounded::<_, _, 64>")]
     pub params: Vec<ParamData>,
 }
 
@@ -93,16 +97,54 @@ pub fn decode_config<C: DeserializeOwned>(bytes: &[u8]) -> Result<C, String> {
 }
 
 /// Wraps `payload` (a serde value) in the header and returns the file's bytes.
-pub(crate) fn to_bytes<P: Serialize>(payload: &P) -> Vec<u8> {
+pub(crate) fn to_bytes<P: Serialize>(payload: &P) -> Result<Vec<u8>, String> {
     let body = bincode::serde::encode_to_vec(payload, config())
-        .expect("encoding a model into memory cannot fail");
+        .map_err(|e| format!("cannot encode the model: {e}"))?;
+    if body.len() as u64 > MAX_MODEL_BYTES {
+        return Err(format!(
+            "the model needs {} bytes, more than the {MAX_MODEL_BYTES}-byte limit that loading enforces",
+            body.len()
+        ));
+    }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
-    out
+    Ok(out)
+}
+
+/// Deserialises a sequence of at most `N` items. bincode's serde path checks its byte limit
+/// against the input, not against memory: a 3-byte record can become a 72-byte struct. Every
+/// collection of a model file whose items are larger in memory than on disk is bounded with
+/// this, so no file can make loading allocate much more than its own size.
+pub(crate) fn bounded<'de, D, T, const N: usize>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<T, const N: usize>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for Bounded<T, N> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a sequence of at most {N} items")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            if let Some(n) = seq.size_hint().filter(|&n| n > N) {
+                return Err(A::Error::invalid_length(n, &self));
+            }
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                if items.len() == N {
+                    return Err(A::Error::invalid_length(N + 1, &self));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_seq(Bounded::<T, N>(PhantomData))
 }
 
 /// Checks the header and decodes the payload of a file's bytes; `path` names it in errors.
@@ -162,16 +204,25 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_MODEL_BYTES + HEADER_LEN as u64 {
-        return Err(Error::Format {
-            path: path.to_path_buf(),
-            message: format!(
-                "{size} bytes is larger than any model file ({MAX_MODEL_BYTES}-byte limit)"
-            ),
-        });
+    let format = |message: String| Error::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(format("not a regular file".into()));
     }
-    std::fs::read(path).map_err(io)
+    // Read at most one byte more than a model can have: /dev/zero or a growing file cannot
+    // make this allocate without bound.
+    let most = MAX_MODEL_BYTES + HEADER_LEN as u64;
+    let mut bytes = Vec::new();
+    file.take(most + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > most {
+        return Err(format(format!(
+            "larger than any model file ({MAX_MODEL_BYTES}-byte payload limit)"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over
@@ -210,6 +261,7 @@ mod tests {
             name: "x".into(),
             values: ParamData::F32(vec![1.0, 2.0, 3.0]),
         })
+        .unwrap()
     }
 
     #[test]

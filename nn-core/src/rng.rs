@@ -2,8 +2,10 @@
 //! from: initialisation, shuffling, dropout masks, validation splits, synthetic data.
 //!
 //! The caller owns it and passes it in, so the same seed, data and configuration give
-//! bit-identical results on every machine (PCG-64 is defined bit for bit, and normal samples use
-//! `rand_distr`'s portable ziggurat).
+//! bit-identical results run after run. PCG-64 itself is defined bit for bit; normal samples
+//! (`rand_distr`'s ziggurat) and training use the platform's `exp`, `ln` and `tanh`, so identity
+//! across operating systems or CPU architectures, or across `rand` versions other than the
+//! locked ones, is not promised.
 
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng, TryRng};

@@ -232,3 +232,22 @@ fn bad_training_settings_are_refused() {
         .unwrap();
     assert!(e.to_string().contains("add a Flatten layer"), "{e}");
 }
+
+#[test]
+fn nan_inputs_are_refused_and_a_nan_gradient_stops_training() {
+    let mut rng = Rng::seed(0);
+    let mut net = Network::<f32>::builder(&[2])
+        .init(Init::He)
+        .dense(4)
+        .relu()
+        .dense(1)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let mut x = Tensor::from_vec(&[3, 2], vec![0.0, 1.0, 1.0, 0.0, 1.0, 1.0]).unwrap();
+    let y = Tensor::from_vec(&[3, 1], vec![0.0, 1.0, 1.0]).unwrap();
+    x.data_mut()[3] = f32::NAN;
+    let e = net
+        .fit(&x, &y, &FitConfig::new(Optimizer::adam(0.1)), &mut rng)
+        .unwrap_err();
+    assert_eq!(e.to_string(), "invalid input: x: example 1, value 1 is NaN");
+}

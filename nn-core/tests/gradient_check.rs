@@ -5,7 +5,9 @@ mod common;
 
 use nn_core::layer::{Layer, Mode};
 use nn_core::persist::LayerRecord;
-use nn_core::{Backend, GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor};
+use nn_core::{
+    Activation, Backend, GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor,
+};
 
 const TOLERANCE: f64 = 1e-7;
 
@@ -64,7 +66,8 @@ fn hidden(activation: &str) -> NetworkBuilder<f64> {
         "leaky_relu" => b.leaky_relu(0.1),
         "softmax" => b.softmax(),
         "dropout" => b.relu().dropout(0.7),
-        _ => b,
+        "identity" => b.activation(Activation::Identity),
+        _ => panic!("unknown layer {activation}"),
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use nn_core::layer::LayerRegistry;
 use nn_core::persist::MAGIC;
-use nn_core::{Error, FitConfig, Init, Loss, Network, Optimizer, Reference, Rng, Tensor};
+use nn_core::{Decay, Error, FitConfig, Init, Loss, Network, Optimizer, Reference, Rng, Tensor};
 
 fn trained(rng: &mut Rng) -> (Network<f32>, Tensor<f32>, Tensor<f32>) {
     let (x, y) = common::xor::<f32>(120, rng);
@@ -62,25 +62,52 @@ fn a_reloaded_network_predicts_identically() {
 
 #[test]
 fn training_resumes_exactly_after_save_and_load() {
-    let config = FitConfig::new(Optimizer::adam(0.01))
-        .epochs(3)
-        .batch_size(32);
-    let mut rng = Rng::seed(2);
-    let (mut straight, x, y) = trained(&mut rng);
-    let mut rng_copy = rng.clone();
-    straight.fit(&x, &y, &config, &mut rng).unwrap();
+    // Six epochs in one run equal three, save, load, three more: Adam's moments and step
+    // count, and the epoch of the learning-rate decay, all come back from the file.
+    let build = |rng: &mut Rng| {
+        Network::<f32>::builder(&[2])
+            .init(Init::He)
+            .dense(16)
+            .relu()
+            .dropout(0.9)
+            .dense(1)
+            .build(Reference, rng)
+            .unwrap()
+    };
+    let config = |epochs| {
+        FitConfig::new(Optimizer::adam(0.02))
+            .epochs(epochs)
+            .batch_size(32)
+            .decay(Decay::Step {
+                every: 2,
+                factor: 0.5,
+            })
+    };
+    let (x, y) = common::xor::<f32>(120, &mut Rng::seed(20));
 
-    let (net, _, _) = trained(&mut Rng::seed(2));
-    let mut resumed = Network::<f32>::from_bytes(
-        &net.to_bytes(),
-        "mem".as_ref(),
-        Reference,
-        &LayerRegistry::core(),
-    )
-    .unwrap();
+    let mut rng = Rng::seed(2);
+    let mut straight = build(&mut rng);
+    let whole = straight.fit(&x, &y, &config(6), &mut rng).unwrap();
+
+    let mut rng = Rng::seed(2);
+    let mut first = build(&mut rng);
+    first.fit(&x, &y, &config(3), &mut rng).unwrap();
+    let bytes = first.to_bytes().unwrap();
+    let mut resumed =
+        Network::<f32>::from_bytes(&bytes, "mem".as_ref(), Reference, &LayerRegistry::core())
+            .unwrap();
     assert_eq!(resumed.optimizer_state().unwrap().step(), 12);
-    resumed.fit(&x, &y, &config, &mut rng_copy).unwrap();
+    assert_eq!(resumed.optimizer_state().unwrap().epochs(), 3);
+    let second = resumed.fit(&x, &y, &config(3), &mut rng).unwrap();
+
+    let lrs: Vec<f64> = second.epochs.iter().map(|e| e.lr).collect();
+    assert_eq!(
+        lrs,
+        whole.epochs[3..].iter().map(|e| e.lr).collect::<Vec<_>>()
+    );
+    assert_eq!(second.step_costs, whole.step_costs[12..]);
     assert_eq!(resumed.parameters(), straight.parameters());
+    assert_eq!(resumed.training_summary().unwrap().steps, 24);
 }
 
 #[test]
@@ -88,7 +115,7 @@ fn truncated_and_bit_flipped_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.nn");
     let (net, _, _) = trained(&mut Rng::seed(3));
-    let good = net.to_bytes();
+    let good = net.to_bytes().unwrap();
     for cut in [0, 5, 24, good.len() / 2, good.len() - 1] {
         std::fs::write(&path, &good[..cut]).unwrap();
         let e = Network::<f32>::load(&path, Reference)
@@ -132,7 +159,7 @@ fn reseal(mut file: Vec<u8>) -> Vec<u8> {
 #[test]
 fn a_file_claiming_a_2_pow_40_element_tensor_is_refused() {
     let (net, _, _) = trained(&mut Rng::seed(5));
-    let good = net.to_bytes();
+    let good = net.to_bytes().unwrap();
     assert_eq!(&good[..8], MAGIC);
     // The first weight tensor holds 150×2 = 300 floats: ParamData::F32 (tag 0), then the
     // varint length 300 = [251, 44, 1]. Claim 2^40 elements instead ([253, u64]).

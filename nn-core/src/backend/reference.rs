@@ -24,7 +24,14 @@ fn activation<T: Float>(g: Activation, z: T) -> T {
     match g {
         Activation::Sigmoid => sigmoid(z),
         Activation::Tanh => z.tanh(),
-        Activation::Relu => z.max(T::ZERO),
+        // Not `z.max(0)`: that turns NaN into 0 and hides divergence.
+        Activation::Relu => {
+            if z < T::ZERO {
+                T::ZERO
+            } else {
+                z
+            }
+        }
         Activation::LeakyRelu { slope } => {
             if z > T::ZERO {
                 z
@@ -253,7 +260,7 @@ impl<T: Float> Backend<T> for Reference {
     }
 
     fn adam_step(&self, p: AdamStep<T>, g: &[T], m: &mut [T], v: &mut [T], w: &mut [T]) {
-        let t = p.t.min(i32::MAX as u64) as i32;
+        let t = p.t.clamp(1, i32::MAX as u64) as i32;
         let c1 = T::ONE - p.beta1.powi(t);
         let c2 = T::ONE - p.beta2.powi(t);
         for i in 0..w.len() {
@@ -263,5 +270,69 @@ impl<T: Float> Backend<T> for Reference {
             let v_hat = v[i] / c2;
             w[i] -= p.lr * m_hat / (v_hat.sqrt() + p.epsilon);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_propagates_nan() {
+        let mut a = [0.0f32; 3];
+        Backend::<f32>::activate(&Reference, Activation::Relu, &[f32::NAN, -1.0, 2.0], &mut a);
+        assert!(a[0].is_nan());
+        assert_eq!(&a[1..], &[0.0, 2.0]);
+    }
+
+    // One update from zero state, computed by hand.
+    const G: [f64; 3] = [0.5, -2.0, 0.0];
+
+    #[test]
+    fn momentum_first_step() {
+        let (mut v, mut w) = ([0.0; 3], [1.0; 3]);
+        Reference.momentum_step(0.1, 0.9, &G, &mut v, &mut w);
+        // v = 0.1·g; w = 1 − 0.1·v
+        assert_eq!(v, [0.05, -0.2, 0.0].map(|x: f64| x * (1.0 - 0.9) / 0.1));
+        for i in 0..3 {
+            assert!((w[i] - (1.0 - 0.1 * 0.1 * G[i])).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn rmsprop_first_step() {
+        let (mut s, mut w) = ([0.0; 3], [1.0; 3]);
+        Reference.rmsprop_step(0.01, 0.9, 1e-8, &G, &mut s, &mut w);
+        for i in 0..3 {
+            let s_i = 0.1 * G[i] * G[i];
+            assert!((s[i] - s_i).abs() < 1e-15);
+            assert!((w[i] - (1.0 - 0.01 * G[i] / (s_i.sqrt() + 1e-8))).abs() < 1e-12);
+        }
+        // ε sits outside the square root: with g = 0 nothing moves.
+        assert_eq!(w[2], 1.0);
+    }
+
+    #[test]
+    fn adam_first_and_second_steps() {
+        let (mut m, mut v, mut w) = ([0.0; 3], [0.0; 3], [1.0; 3]);
+        let p = |t| AdamStep {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            t,
+        };
+        Reference.adam_step(p(1), &G, &mut m, &mut v, &mut w);
+        // With bias correction the first step is lr·g/(|g| + ε) ≈ lr·sign(g).
+        assert!(
+            (w[0] - 0.9).abs() < 1e-7 && (w[1] - 1.1).abs() < 1e-7 && w[2] == 1.0,
+            "{w:?}"
+        );
+        Reference.adam_step(p(2), &G, &mut m, &mut v, &mut w);
+        // Same gradient again: m̂ = g, v̂ = g², so again lr·sign(g).
+        assert!(
+            (w[0] - 0.8).abs() < 1e-7 && (w[1] - 1.2).abs() < 1e-7,
+            "{w:?}"
+        );
     }
 }

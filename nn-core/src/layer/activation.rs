@@ -89,7 +89,7 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
     ) -> Result<()> {
         let op = || format!("{}.backward", self.name());
         check_input(op, &self.shape, z)?;
-        check_grad(op, &self.a, da)?;
+        check_grad(op, z, &self.a, da)?;
         if need_input_grad {
             self.dz.resize(z.shape());
             // dz = da ⊙ g'(z)

@@ -165,7 +165,7 @@ impl<T: Float> Layer<T> for Dense<T> {
     ) -> Result<()> {
         let op = || format!("{}.backward", self.name());
         check_input(op, &self.n_in, a)?;
-        check_grad(op, &self.z, dz)?;
+        check_grad(op, a, &self.z, dz)?;
         let (m, n_in, n_out) = (a.rows(), self.n_in[0], self.n_out[0]);
         // dW (n_out, n_in) = dzᵀ (n_out, m) · a (m, n_in); the 1/m is already in dz.
         backend.gemm(

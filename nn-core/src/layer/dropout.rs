@@ -94,7 +94,7 @@ impl<T: Float> Layer<T> for Dropout<T> {
     ) -> Result<()> {
         let op = || format!("{}.backward", self.name());
         check_input(op, &self.shape, x)?;
-        check_grad(op, &self.a, da)?;
+        check_grad(op, x, &self.a, da)?;
         if need_input_grad {
             self.dx.resize(x.shape());
             // dx = da ⊙ d

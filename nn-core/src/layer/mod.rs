@@ -125,12 +125,24 @@ pub(crate) fn check_input<T: Float>(
     Ok(())
 }
 
-/// Checks that `d_output` has the shape of the output.
+/// Checks that `d_output` has the shape of the output of the last forward pass, and that
+/// `input` is a batch of as many examples.
 pub(crate) fn check_grad<T: Float>(
     op: impl FnOnce() -> String,
+    input: &Tensor<T>,
     output: &Tensor<T>,
     d_output: &Tensor<T>,
 ) -> Result<()> {
+    if input.rows() != output.rows() {
+        return Err(Error::shape(
+            op(),
+            format!(
+                "input {} is not the batch of the last forward pass, whose output is {}",
+                shape_str(input.shape()),
+                shape_str(output.shape())
+            ),
+        ));
+    }
     if output.shape() != d_output.shape() {
         return Err(Error::shape(
             op(),

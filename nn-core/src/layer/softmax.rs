@@ -77,7 +77,7 @@ impl<T: Float> Layer<T> for Softmax<T> {
     ) -> Result<()> {
         let op = || format!("{}.backward", self.name());
         check_input(op, &self.n, z)?;
-        check_grad(op, &self.a, da)?;
+        check_grad(op, z, &self.a, da)?;
         if need_input_grad {
             self.dz.resize(z.shape());
             backend.softmax_backward_rows(self.a.data(), da.data(), self.n[0], self.dz.data_mut());

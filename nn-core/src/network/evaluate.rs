@@ -13,9 +13,13 @@ pub struct Evaluation {
     pub loss: f64,
     /// Fraction of correct predictions (classification losses).
     pub accuracy: Option<f64>,
-    /// Actual × predicted counts (single-label classification).
+    /// Actual × predicted counts (single-label classification with at most
+    /// 4096 classes).
     pub confusion: Option<ConfusionMatrix>,
 }
+
+/// Above this many classes `evaluate` gives no confusion matrix (it would hold classes² counts).
+const MAX_CONFUSION_CLASSES: usize = 4096;
 
 /// `counts[actual][predicted]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,9 +179,10 @@ impl<T: Float> Network<T> {
         }
         let y = self.loss.prepare_targets(y, self.outputs())?;
         let (loss, accuracy) = self.cost_and_accuracy(x, &y)?;
-        let predicted = classes_of(self.loss, self.logits());
+        let classes = self.outputs().max(2);
+        let predicted =
+            classes_of(self.loss, self.logits()).filter(|_| classes <= MAX_CONFUSION_CLASSES);
         let confusion = predicted.map(|predicted| {
-            let classes = self.outputs().max(2);
             let mut cm = ConfusionMatrix::new(classes);
             for (i, p) in predicted.into_iter().enumerate() {
                 let actual = if self.outputs() == 1 {

@@ -18,7 +18,8 @@ pub struct EarlyStopping {
     pub patience: usize,
     /// The smallest decrease of the validation cost that counts as an improvement.
     pub min_delta: f64,
-    /// Whether to put back the weights of the best epoch when stopping.
+    /// Whether to put back the weights of the best epoch when early stopping ends the run (the
+    /// optimiser state stays that of the last step).
     pub restore_best: bool,
 }
 
@@ -38,7 +39,9 @@ pub struct FitConfig {
     pub batch_size: Option<usize>,
     /// Shuffle the examples at the start of each epoch (mini-batches only).
     pub shuffle: bool,
-    /// L2 strength λ: the cost gets `λ/(2m)·Σ‖W‖²`, each `dW` gets `(λ/m)·W`.
+    /// L2 strength λ: the cost gets `λ/(2m)·Σ‖W‖²`, each `dW` gets `(λ/m)·W`, with `m` the
+    /// batch size (as in the course's full-batch code): with mini-batches the same λ decays the
+    /// weights `m_set/m_batch` times more per epoch.
     pub l2: f64,
     /// Stop when the gradient norm `‖dw‖` falls to this or below.
     pub min_grad_norm: Option<f64>,
@@ -47,6 +50,7 @@ pub struct FitConfig {
     /// Stop when the validation cost stops improving.
     pub early_stopping: Option<EarlyStopping>,
     /// Hold out this fraction of the training set (chosen with the generator) for validation.
+    /// The split is drawn at each `fit`; to resume on the same split, pass validation data.
     pub validation_split: Option<f64>,
 }
 
@@ -142,6 +146,13 @@ impl FitConfig {
             if !(f > 0.0 && f < 1.0) {
                 return bad(format!("validation split must be in (0, 1), got {f}"));
             }
+        }
+        let non_negative = |x: Option<f64>| x.is_none_or(|v| v >= 0.0 && v.is_finite());
+        if !non_negative(self.min_grad_norm)
+            || !non_negative(self.min_cost_change)
+            || !non_negative(self.early_stopping.map(|e| e.min_delta))
+        {
+            return bad("stopping thresholds (gradient norm, cost change, min_delta) must be finite and ≥ 0".into());
         }
         if let Some(es) = self.early_stopping {
             if es.patience == 0 {
@@ -277,6 +288,22 @@ pub struct TrainingSummary {
     pub stop: StopReason,
 }
 
+/// Refuses NaN and infinite values, naming the example and the position in it.
+fn check_finite<T: Float>(what: &str, x: &Tensor<T>) -> Result<()> {
+    match x.data().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let n = x.row_len().max(1);
+            Err(Error::Input(format!(
+                "{what}: example {}, value {} is {}",
+                i / n,
+                i % n,
+                x.data()[i]
+            )))
+        }
+    }
+}
+
 impl<T: Float> Network<T> {
     /// Trains on `x` (`(m, input_shape…)`) and targets `y` (see [`crate::Loss`]) as `config`
     /// says, drawing every random choice from `rng`.
@@ -317,6 +344,7 @@ impl<T: Float> Network<T> {
         if x.rows() == 0 {
             return Err(Error::Config("no training examples".into()));
         }
+        check_finite("x", x)?;
         let targets = self.loss.prepare_targets(y, self.outputs())?;
         let (train_x, train_y, val) = self.split_validation(x, targets, validation, config, rng)?;
         if config.early_stopping.is_some() && val.is_none() {
@@ -325,6 +353,7 @@ impl<T: Float> Network<T> {
             ));
         }
 
+        let steps_before = self.training.as_ref().map_or(0, |t| t.steps);
         let sizes = self.param_sizes();
         let mut state = match self.optimizer.take() {
             Some(s) if s.fits(&config.optimizer, &sizes) => s,
@@ -351,7 +380,7 @@ impl<T: Float> Network<T> {
             examples: train_x.rows(),
             l2: config.l2,
             epochs: history.epochs.len(),
-            steps: self.optimizer.as_ref().map_or(0, |s| s.step),
+            steps: steps_before + history.step_costs.len() as u64,
             final_cost: history.final_cost(),
             stop: history.stop,
         });
@@ -378,6 +407,10 @@ impl<T: Float> Network<T> {
             )),
             (Some((xv, yv)), None) => {
                 self.check_batch("fit (validation)", xv)?;
+                if xv.rows() == 0 {
+                    return Err(Error::Config("the validation data has no example".into()));
+                }
+                check_finite("validation x", xv)?;
                 if xv.rows() != yv.rows() {
                     return Err(Error::shape(
                         "Network.fit (validation)",
@@ -434,9 +467,15 @@ impl<T: Float> Network<T> {
         let mut best: Option<(f64, usize, Vec<Vec<T>>)> = None;
         let mut since_best = 0usize;
 
+        // Decay continues from the epochs this optimiser state has already seen (a resumed run).
+        let first_epoch = usize::try_from(state.epochs).unwrap_or(usize::MAX);
         for epoch in 0..config.epochs {
-            let lr = config.decay.lr(config.optimizer.lr(), epoch);
+            let global_epoch = first_epoch.saturating_add(epoch);
+            let lr = config.decay.lr(config.optimizer.lr(), global_epoch);
             if config.shuffle && batch < m {
+                // From the identity each time, so an epoch's order depends only on the
+                // generator's state: a resumed run shuffles as an uninterrupted one.
+                order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
                 rng.shuffle(&mut order);
             }
             let (mut cost_sum, mut seen, mut correct, mut counted) = (0.0, 0usize, 0usize, 0usize);
@@ -460,18 +499,24 @@ impl<T: Float> Network<T> {
                 }
                 self.backward(bx)?;
                 let cost = data_cost + self.l2_penalty(config.l2, bx.rows(), true);
-                if !cost.is_finite() {
-                    return Err(Error::Diverged { step: steps, cost });
-                }
                 let mut sum_sq = 0.0;
+                self.visit_params(&mut |p| sum_sq += backend.sum_squares(p.grad.data()));
+                grad_norm = sum_sq.sqrt();
+                for (quantity, value) in [("cost", cost), ("gradient norm", grad_norm)] {
+                    if !value.is_finite() {
+                        return Err(Error::Diverged {
+                            step: steps,
+                            quantity,
+                            value,
+                        });
+                    }
+                }
                 state.begin_step(config.optimizer);
                 let mut index = 0;
                 self.visit_params(&mut |p| {
-                    sum_sq += backend.sum_squares(p.grad.data());
                     state.update(&*backend, index, lr, p);
                     index += 1;
                 });
-                grad_norm = sum_sq.sqrt();
                 cost_sum += cost * bx.rows() as f64;
                 seen += bx.rows();
                 history.step_costs.push(cost);
@@ -499,6 +544,13 @@ impl<T: Float> Network<T> {
             let (val_cost, val_accuracy) = match val {
                 Some((xv, yv)) => {
                     let (c, a) = self.cost_and_accuracy(xv, yv)?;
+                    if !c.is_finite() {
+                        return Err(Error::Diverged {
+                            step: steps,
+                            quantity: "validation cost",
+                            value: c,
+                        });
+                    }
                     (Some(c), a)
                 }
                 None => (None, None),
@@ -543,14 +595,17 @@ impl<T: Float> Network<T> {
                 }
             }
             history.epochs.push(record);
+            state.epochs = state.epochs.saturating_add(1);
             if let Some(reason) = stop {
                 history.stop = reason;
                 break;
             }
         }
 
+        // Like Keras's restore_best_weights: only when early stopping ended the run.
         if let (Some(es), Some((_, best_epoch, snapshot))) = (config.early_stopping, best) {
-            if es.restore_best && best_epoch + 1 != history.epochs.len() {
+            let stopped_early = matches!(history.stop, StopReason::EarlyStopping { .. });
+            if stopped_early && es.restore_best && best_epoch + 1 != history.epochs.len() {
                 let mut saved = snapshot.into_iter();
                 self.visit_params(&mut |p| {
                     if let Some(v) = saved.next() {

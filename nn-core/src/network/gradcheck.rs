@@ -51,12 +51,13 @@ pub struct GradCheckReport {
 }
 
 impl GradCheckReport {
-    /// The worst relative error.
+    /// The worst relative error (NaN if any is NaN: a failed check never reads as a pass).
     pub fn max_relative_error(&self) -> f64 {
+        let worst = |w: f64, e: f64| if e.is_nan() || e > w { e } else { w };
         self.tensors
             .iter()
             .map(|t| t.relative_error)
-            .fold(0.0, f64::max)
+            .fold(0.0, worst)
     }
 }
 

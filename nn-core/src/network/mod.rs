@@ -21,6 +21,24 @@ use crate::layer::{Layer, Mode, ParamMut};
 use crate::optim::OptimizerState;
 use crate::{Backend, Float, Loss, Tensor};
 
+/// The largest example a network takes or makes: 2^32 values (a 65536×65536 image).
+const MAX_EXAMPLE_SIZE: usize = 1 << 32;
+
+/// The number of values in one example of `shape`, refusing sizes no network could use (and
+/// products that would overflow).
+fn example_size(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_EXAMPLE_SIZE)
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "an example of shape {} is too large (limit {MAX_EXAMPLE_SIZE} values)",
+                shape_str(shape)
+            ))
+        })
+}
+
 /// A feed-forward network: layers applied in order, then a loss on the last layer's output
 /// (the logits). Build one with [`Network::builder`].
 pub struct Network<T: Float> {
@@ -51,7 +69,9 @@ impl<T: Float> Network<T> {
             return Err(Error::Config("a network needs at least one layer".into()));
         }
         let mut shape = input_shape.to_vec();
+        example_size(&shape)?;
         for (i, layer) in layers.iter().enumerate() {
+            example_size(layer.output_shape())?;
             if layer.input_shape() != shape.as_slice() {
                 return Err(Error::shape(
                     format!("layer {i} ({})", layer.name()),
@@ -130,6 +150,12 @@ impl<T: Float> Network<T> {
     /// The optimiser state, if the network was trained (or loaded after training).
     pub fn optimizer_state(&self) -> Option<&OptimizerState<T>> {
         self.optimizer.as_ref()
+    }
+
+    /// Forgets the optimiser state (velocities, step count, decay epoch), so that the next
+    /// `fit` starts its optimiser afresh.
+    pub fn reset_optimizer(&mut self) {
+        self.optimizer = None;
     }
 
     /// How the network was last trained.
