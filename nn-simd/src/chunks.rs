@@ -1,0 +1,255 @@
+//! Running a kernel over fixed-size chunks in parallel. Chunks are cut by size, never by
+//! thread count, and partial sums are added in chunk order, so every result is the same
+//! whatever the number of threads.
+
+use std::ops::Range;
+
+use nn_core::Float;
+use rayon::prelude::*;
+
+/// Elements per chunk: large enough that a task outweighs its scheduling, small enough that
+/// two cores share a 100 000-element tensor.
+pub(crate) const CHUNK: usize = 1 << 14;
+
+/// Rows of `cols` elements per chunk (at least one row).
+fn row_chunk(cols: usize) -> usize {
+    (CHUNK / cols.max(1)).max(1) * cols.max(1)
+}
+
+/// `f(x, y)` over matching chunks.
+pub(crate) fn map1<T: Send + Sync>(x: &[T], y: &mut [T], f: impl Fn(&[T], &mut [T]) + Sync) {
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "element-wise kernel: {} inputs for {} outputs",
+        x.len(),
+        y.len()
+    );
+    if x.len() <= CHUNK {
+        return f(x, y);
+    }
+    x.par_chunks(CHUNK)
+        .zip(y.par_chunks_mut(CHUNK))
+        .for_each(|(x, y)| f(x, y));
+}
+
+/// `f(x, y, out)` over matching chunks.
+pub(crate) fn map2<T: Send + Sync>(
+    x: &[T],
+    y: &[T],
+    out: &mut [T],
+    f: impl Fn(&[T], &[T], &mut [T]) + Sync,
+) {
+    assert!(
+        x.len() == out.len() && y.len() == out.len(),
+        "element-wise kernel: lengths differ"
+    );
+    if x.len() <= CHUNK {
+        return f(x, y, out);
+    }
+    (
+        x.par_chunks(CHUNK),
+        y.par_chunks(CHUNK),
+        out.par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(x, y, o)| f(x, y, o));
+}
+
+/// `f(a, b, c, out)` over matching chunks.
+pub(crate) fn map3<T: Send + Sync>(
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    out: &mut [T],
+    f: impl Fn(&[T], &[T], &[T], &mut [T]) + Sync,
+) {
+    let n = out.len();
+    assert!(
+        a.len() == n && b.len() == n && c.len() == n,
+        "element-wise kernel: lengths differ"
+    );
+    if n <= CHUNK {
+        return f(a, b, c, out);
+    }
+    (
+        a.par_chunks(CHUNK),
+        b.par_chunks(CHUNK),
+        c.par_chunks(CHUNK),
+        out.par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(a, b, c, o)| f(a, b, c, o));
+}
+
+/// An optimiser update with one state tensor: `f(g, s, w)` over matching chunks.
+pub(crate) fn update2<T: Send + Sync>(
+    g: &[T],
+    s: &mut [T],
+    w: &mut [T],
+    f: impl Fn(&[T], &mut [T], &mut [T]) + Sync,
+) {
+    assert!(
+        g.len() == w.len() && s.len() == w.len(),
+        "optimiser update: lengths differ"
+    );
+    if w.len() <= CHUNK {
+        return f(g, s, w);
+    }
+    (
+        g.par_chunks(CHUNK),
+        s.par_chunks_mut(CHUNK),
+        w.par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(g, s, w)| f(g, s, w));
+}
+
+/// An optimiser update with two state tensors: `f(g, m, v, w)` over matching chunks.
+pub(crate) fn update3<T: Send + Sync>(
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    w: &mut [T],
+    f: impl Fn(&[T], &mut [T], &mut [T], &mut [T]) + Sync,
+) {
+    let n = w.len();
+    assert!(
+        g.len() == n && m.len() == n && v.len() == n,
+        "optimiser update: lengths differ"
+    );
+    if n <= CHUNK {
+        return f(g, m, v, w);
+    }
+    (
+        g.par_chunks(CHUNK),
+        m.par_chunks_mut(CHUNK),
+        v.par_chunks_mut(CHUNK),
+        w.par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(g, m, v, w)| f(g, m, v, w));
+}
+
+/// `f(z)` over chunks of whole rows of `cols` elements.
+pub(crate) fn rows_mut<T: Send + Sync>(z: &mut [T], cols: usize, f: impl Fn(&mut [T]) + Sync) {
+    let size = row_chunk(cols);
+    if z.len() <= size {
+        return f(z);
+    }
+    z.par_chunks_mut(size).for_each(&f);
+}
+
+/// `f(z, a)` over chunks of whole rows.
+pub(crate) fn rows_map1<T: Send + Sync>(
+    z: &[T],
+    a: &mut [T],
+    cols: usize,
+    f: impl Fn(&[T], &mut [T]) + Sync,
+) {
+    assert_eq!(z.len(), a.len(), "row kernel: lengths differ");
+    let size = row_chunk(cols);
+    if z.len() <= size {
+        return f(z, a);
+    }
+    z.par_chunks(size)
+        .zip(a.par_chunks_mut(size))
+        .for_each(|(z, a)| f(z, a));
+}
+
+/// `f(a, b, out)` over chunks of whole rows.
+pub(crate) fn rows_map2<T: Send + Sync>(
+    a: &[T],
+    b: &[T],
+    out: &mut [T],
+    cols: usize,
+    f: impl Fn(&[T], &[T], &mut [T]) + Sync,
+) {
+    assert!(
+        a.len() == out.len() && b.len() == out.len(),
+        "row kernel: lengths differ"
+    );
+    let size = row_chunk(cols);
+    if out.len() <= size {
+        return f(a, b, out);
+    }
+    (
+        a.par_chunks(size),
+        b.par_chunks(size),
+        out.par_chunks_mut(size),
+    )
+        .into_par_iter()
+        .for_each(|(a, b, o)| f(a, b, o));
+}
+
+/// `Σ f(chunk)` over chunks of `0..len`, added in chunk order.
+pub(crate) fn sum(len: usize, f: impl Fn(Range<usize>) -> f64 + Sync) -> f64 {
+    if len <= CHUNK {
+        return f(0..len);
+    }
+    let parts: Vec<f64> = (0..len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|i| f(i * CHUNK..((i + 1) * CHUNK).min(len)))
+        .collect();
+    parts.iter().sum()
+}
+
+/// A loss kernel `f(z, y, dz) -> Σ` over chunks of whole rows of `cols`, sums added in order.
+pub(crate) fn map2_sum<T: Send + Sync>(
+    z: &[T],
+    y: &[T],
+    dz: &mut [T],
+    cols: usize,
+    f: impl Fn(&[T], &[T], &mut [T]) -> f64 + Sync,
+) -> f64 {
+    assert!(
+        z.len() == dz.len() && y.len() == dz.len(),
+        "loss kernel: lengths differ"
+    );
+    let size = row_chunk(cols);
+    if z.len() <= size {
+        return f(z, y, dz);
+    }
+    let parts: Vec<f64> = (
+        z.par_chunks(size),
+        y.par_chunks(size),
+        dz.par_chunks_mut(size),
+    )
+        .into_par_iter()
+        .map(|(z, y, d)| f(z, y, d))
+        .collect();
+    parts.iter().sum()
+}
+
+/// `out[j] = scale · Σᵢ x[i, j]`, parallel over blocks of columns; each column is summed in row
+/// order, as the reference does.
+pub(crate) fn sum_rows<T: Float>(x: &[T], scale: T, out: &mut [T]) {
+    let cols = out.len();
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(
+        x.len() % cols,
+        0,
+        "sum_rows: {} elements are not rows of {cols}",
+        x.len()
+    );
+    let rows = x.len() / cols;
+    let block = (CHUNK / rows.max(1)).clamp(8, cols.max(8));
+    let column_block = |j0: usize, out: &mut [T]| {
+        out.fill(T::ZERO);
+        let width = out.len();
+        for row in x.chunks_exact(cols) {
+            for (o, &v) in out.iter_mut().zip(&row[j0..j0 + width]) {
+                *o += v;
+            }
+        }
+        out.iter_mut().for_each(|o| *o *= scale);
+    };
+    if x.len() <= CHUNK {
+        return column_block(0, out);
+    }
+    out.par_chunks_mut(block)
+        .enumerate()
+        .for_each(|(b, o)| column_block(b * block, o));
+}

@@ -1,0 +1,433 @@
+//! `Simd` against `Reference`: every kernel on random inputs and awkward shapes, in f32 and f64,
+//! with the tolerance stated at each check; results independent of the thread count.
+
+use nn_core::backend::AdamStep;
+use nn_core::{Activation, Backend, Float, Init, Network, Reference, Rng, Transpose};
+use nn_simd::Simd;
+use proptest::prelude::*;
+
+fn random<T: Float>(n: usize, rng: &mut Rng) -> Vec<T> {
+    (0..n).map(|_| rng.normal()).collect()
+}
+
+/// `C` of `gemm` in f64 from the same inputs, and `Σ|a||b|` per entry (the scale rounding
+/// errors are relative to).
+#[allow(clippy::too_many_arguments)]
+fn gemm_f64(
+    ta: Transpose,
+    tb: Transpose,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f64,
+    a: &[f64],
+    b: &[f64],
+    beta: f64,
+    c: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let mut out = c.to_vec();
+    Reference.gemm(ta, tb, m, n, k, alpha, a, b, beta, &mut out);
+    let abs = |v: &[f64]| v.iter().map(|x| x.abs()).collect::<Vec<_>>();
+    let mut scale = vec![0.0; m * n];
+    Reference.gemm(
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        alpha.abs(),
+        &abs(a),
+        &abs(b),
+        0.0,
+        &mut scale,
+    );
+    for (s, c) in scale.iter_mut().zip(c) {
+        *s += (beta * c).abs();
+    }
+    (out, scale)
+}
+
+/// Checks Simd's gemm in `T` against the f64 product: |error| ≤ tol·(k + 2)·Σ|a||b| + tiny.
+#[allow(clippy::too_many_arguments)]
+fn check_gemm<T: Float>(
+    ta: Transpose,
+    tb: Transpose,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f64,
+    beta: f64,
+    seed: u64,
+    tol: f64,
+) where
+    Simd: Backend<T>,
+{
+    let mut rng = Rng::seed(seed);
+    let (a, b, c) = (
+        random::<T>(m * k, &mut rng),
+        random::<T>(k * n, &mut rng),
+        random::<T>(m * n, &mut rng),
+    );
+    let wide = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<_>>();
+    let (want, scale) = gemm_f64(
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        alpha,
+        &wide(&a),
+        &wide(&b),
+        beta,
+        &wide(&c),
+    );
+    let mut got = c.clone();
+    Simd::new().gemm(
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        T::from_f64(alpha),
+        &a,
+        &b,
+        T::from_f64(beta),
+        &mut got,
+    );
+    for i in 0..m * n {
+        let err = (got[i].to_f64() - want[i]).abs();
+        let bound = tol * (k as f64 + 2.0) * scale[i] + 1e-30;
+        assert!(
+            err <= bound,
+            "{} {ta:?}{tb:?} {m}×{n}×{k} α={alpha} β={beta}: C[{i}] off by {err:e} > {bound:e}",
+            T::NAME
+        );
+    }
+}
+
+const TRANSPOSES: [(Transpose, Transpose); 4] = [
+    (Transpose::No, Transpose::No),
+    (Transpose::No, Transpose::Yes),
+    (Transpose::Yes, Transpose::No),
+    (Transpose::Yes, Transpose::Yes),
+];
+
+#[test]
+fn gemm_on_awkward_shapes() {
+    let sizes = [1, 7, 63, 64, 65];
+    for (i, &(ta, tb)) in TRANSPOSES.iter().enumerate() {
+        for &m in &sizes {
+            for &n in &sizes {
+                for &k in &[1, 7, 65] {
+                    // f32: unit roundoff 6e-8; f64: 1.1e-16.
+                    check_gemm::<f32>(
+                        ta,
+                        tb,
+                        m,
+                        n,
+                        k,
+                        1.0,
+                        0.0,
+                        (i * 1000 + m * 100 + n * 10 + k) as u64,
+                        6e-8,
+                    );
+                    check_gemm::<f64>(
+                        ta,
+                        tb,
+                        m,
+                        n,
+                        k,
+                        -0.5,
+                        2.0,
+                        (m * 100 + n * 10 + k) as u64,
+                        1.2e-16,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_on_shapes_that_split_across_threads() {
+    // Skinny shapes of the `deep` workload (scaled down in k) and a square one above the
+    // splitting threshold.
+    for (i, &(ta, tb)) in TRANSPOSES.iter().enumerate() {
+        check_gemm::<f32>(ta, tb, 150, 20, 2000, 1.0, 0.0, i as u64, 6e-8);
+        check_gemm::<f32>(ta, tb, 20, 2000, 150, 1.0, 1.0, i as u64, 6e-8);
+        check_gemm::<f32>(ta, tb, 200, 130, 70, 0.7, 0.3, i as u64, 6e-8);
+        check_gemm::<f64>(ta, tb, 129, 257, 65, 1.0, 0.0, i as u64, 1.2e-16);
+    }
+}
+
+#[test]
+fn gemm_with_empty_dimensions() {
+    let mut c = vec![f32::NAN; 6];
+    Simd::new().gemm(
+        Transpose::No,
+        Transpose::No,
+        2,
+        3,
+        0,
+        1.0,
+        &[],
+        &[],
+        0.0,
+        &mut c,
+    );
+    assert_eq!(
+        c,
+        vec![0.0; 6],
+        "an empty sum is zero, and β = 0 ignores NaN"
+    );
+    let mut c: Vec<f64> = vec![];
+    Simd::new().gemm(
+        Transpose::Yes,
+        Transpose::No,
+        0,
+        0,
+        5,
+        1.0,
+        &[],
+        &[],
+        0.0,
+        &mut c,
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn gemm_matches_the_reference(m in 1usize..90, n in 1usize..90, k in 0usize..90, t in 0usize..4, alpha in -2.0f64..2.0, beta in prop::sample::select(vec![0.0, 1.0, -0.5]), seed in 0u64..1000) {
+        let (ta, tb) = TRANSPOSES[t];
+        check_gemm::<f32>(ta, tb, m, n, k, alpha, beta, seed, 6e-8);
+        check_gemm::<f64>(ta, tb, m, n, k, alpha, beta, seed, 1.2e-16);
+    }
+}
+
+#[test]
+fn gemm_is_bit_identical_with_1_2_and_4_threads() {
+    let mut rng = Rng::seed(3);
+    let (m, n, k) = (300, 170, 400);
+    let (a, b) = (
+        random::<f32>(m * k, &mut rng),
+        random::<f32>(k * n, &mut rng),
+    );
+    let run = |threads| {
+        let mut c = vec![0f32; m * n];
+        Simd::with_threads(threads).unwrap().gemm(
+            Transpose::No,
+            Transpose::Yes,
+            m,
+            n,
+            k,
+            1.0,
+            &a,
+            &b[..],
+            0.0,
+            &mut c,
+        );
+        c
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(4));
+}
+
+/// Element-wise kernels: today they run the reference code chunk by chunk, so they must agree
+/// exactly; the bound `tol` is what the SIMD versions will be held to.
+fn close<T: Float>(what: &str, got: &[T], want: &[T], tol: f64) {
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let (g, w) = (g.to_f64(), w.to_f64());
+        assert!(
+            (g - w).abs() <= tol * (1.0 + w.abs()),
+            "{what}[{i}]: {g} vs {w}"
+        );
+    }
+}
+
+/// A kernel run on one backend, writing its output and returning its sum (0 if none).
+type Kernel<T> = dyn Fn(&dyn Backend<T>, &mut [T]) -> f64;
+
+fn check_elementwise<T: Float>(n: usize, cols: usize, tol: f64)
+where
+    Simd: Backend<T>,
+    Reference: Backend<T>,
+{
+    let mut rng = Rng::seed(n as u64);
+    let (s, r) = (Simd::new(), Reference);
+    let z = random::<T>(n, &mut rng);
+    let y: Vec<T> = (0..n).map(|_| rng.uniform(0.0, 1.0)).collect();
+    let da = random::<T>(n, &mut rng);
+    let acts = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.1 },
+        Activation::Identity,
+    ];
+    for g in acts {
+        let (mut a1, mut a2) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+        s.activate(g, &z, &mut a1);
+        r.activate(g, &z, &mut a2);
+        close(&format!("{g:?}"), &a1, &a2, tol);
+        let (mut d1, mut d2) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+        s.activate_backward(g, &z, &a2, &da, &mut d1);
+        r.activate_backward(g, &z, &a2, &da, &mut d2);
+        close(&format!("{g:?}'"), &d1, &d2, tol);
+    }
+    let pair = |f: &Kernel<T>, what: &str| {
+        let (mut o1, mut o2) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+        let (c1, c2) = (f(&s, &mut o1), f(&r, &mut o2));
+        close(what, &o1, &o2, tol);
+        assert!(
+            (c1 - c2).abs() <= 1e-12 * (1.0 + c2.abs()) * n as f64,
+            "{what} sum: {c1} vs {c2}"
+        );
+    };
+    let half = T::from_f64(0.5);
+    pair(&|b, o| b.bce_with_logits(&z, &y, half, o), "bce");
+    pair(&|b, o| b.squared_error(&z, &y, half, o), "mse");
+    pair(
+        &|b, o| {
+            b.mul(&z, &y, o);
+            0.0
+        },
+        "mul",
+    );
+    pair(
+        &|b, o| {
+            o.copy_from_slice(&y);
+            b.axpy(half, &z, o);
+            b.sum_squares(o)
+        },
+        "axpy + sum_squares",
+    );
+    if n > 0 && n % cols == 0 {
+        let mut one_hot = vec![T::ZERO; n];
+        for row in 0..n / cols {
+            one_hot[row * cols + row % cols] = T::ONE;
+        }
+        pair(
+            &|b, o| b.softmax_cross_entropy(&z, &one_hot, cols, half, o),
+            "softmax ce",
+        );
+        pair(
+            &|b, o| {
+                b.softmax_rows(&z, cols, o);
+                0.0
+            },
+            "softmax",
+        );
+        pair(
+            &|b, o| {
+                b.softmax_backward_rows(&y, &da, cols, o);
+                0.0
+            },
+            "softmax backward",
+        );
+        pair(
+            &|b, o| {
+                o.copy_from_slice(&z);
+                b.add_row_vector(o, &y[..cols]);
+                0.0
+            },
+            "bias add",
+        );
+        let (mut s1, mut s2) = (vec![T::ZERO; cols], vec![T::ZERO; cols]);
+        s.sum_rows(&z, half, &mut s1);
+        r.sum_rows(&z, half, &mut s2);
+        close("sum_rows", &s1, &s2, tol);
+    }
+    let step = AdamStep {
+        lr: T::from_f64(0.01),
+        beta1: T::from_f64(0.9),
+        beta2: T::from_f64(0.999),
+        epsilon: T::from_f64(1e-8),
+        t: 3,
+    };
+    let (mut m1, mut v1, mut w1) = (y.clone(), y.clone(), z.clone());
+    let (mut m2, mut v2, mut w2) = (y.clone(), y.clone(), z.clone());
+    s.adam_step(step, &da, &mut m1, &mut v1, &mut w1);
+    r.adam_step(step, &da, &mut m2, &mut v2, &mut w2);
+    close("adam w", &w1, &w2, tol);
+    close("adam v", &v1, &v2, tol);
+    let (mut v1, mut w1, mut v2, mut w2) = (y.clone(), z.clone(), y.clone(), z.clone());
+    s.momentum_step(half, half, &da, &mut v1, &mut w1);
+    r.momentum_step(half, half, &da, &mut v2, &mut w2);
+    close("momentum", &w1, &w2, tol);
+    // s is an average of squares: non-negative.
+    let (mut s1, mut s2) = (y.clone(), y.clone());
+    s.rmsprop_step(half, half, half, &da, &mut s1, &mut w1);
+    r.rmsprop_step(half, half, half, &da, &mut s2, &mut w2);
+    close("rmsprop", &w1, &w2, tol);
+}
+
+#[test]
+fn element_wise_kernels_match_the_reference() {
+    // Sizes 1…1000 run in one piece; 65 × 1009 and 100 000 are cut into parallel chunks.
+    for (n, cols) in [
+        (1, 1),
+        (7, 7),
+        (63, 9),
+        (64, 8),
+        (65, 13),
+        (1000, 10),
+        (65 * 1009, 1009),
+        (100_000, 10),
+    ] {
+        check_elementwise::<f32>(n, cols, 0.0);
+        check_elementwise::<f64>(n, cols, 0.0);
+    }
+    check_elementwise::<f32>(0, 1, 0.0);
+}
+
+fn train<B: Backend<f32> + 'static>(backend: B) -> (Vec<Vec<f32>>, f64) {
+    let mut rng = Rng::seed(9);
+    let m = 512;
+    let x: Vec<f32> = (0..m * 20).map(|_| rng.normal()).collect();
+    let y: Vec<f32> = (0..m)
+        .map(|i| {
+            if x[i * 20] * x[i * 20 + 1] > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let x = nn_core::Tensor::from_vec(&[m, 20], x).unwrap();
+    let y = nn_core::Tensor::from_vec(&[m, 1], y).unwrap();
+    let mut net = Network::builder(&[20])
+        .init(Init::He)
+        .dense(256)
+        .relu()
+        .dropout(0.9)
+        .dense(64)
+        .tanh()
+        .dense(1)
+        .build(backend, &mut rng)
+        .unwrap();
+    let config = nn_core::FitConfig::new(nn_core::Optimizer::adam(0.005))
+        .epochs(15)
+        .batch_size(128);
+    net.fit(&x, &y, &config, &mut rng).unwrap();
+    let acc = net.evaluate(&x, &y).unwrap().accuracy.unwrap();
+    (
+        net.parameters().iter().map(|p| p.data().to_vec()).collect(),
+        acc,
+    )
+}
+
+#[test]
+fn training_gives_identical_weights_with_1_2_and_4_threads() {
+    let (one, acc) = train(Simd::with_threads(1).unwrap());
+    assert_eq!(one, train(Simd::with_threads(2).unwrap()).0);
+    assert_eq!(one, train(Simd::with_threads(4).unwrap()).0);
+    // And the same accuracy as the reference backend (the products round differently).
+    let (_, reference_acc) = train(Reference);
+    assert!(
+        acc > 0.9 && (acc - reference_acc).abs() <= 0.02,
+        "simd {acc} reference {reference_acc}"
+    );
+}
