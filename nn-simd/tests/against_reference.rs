@@ -248,7 +248,7 @@ fn close<T: Float>(what: &str, got: &[T], want: &[T], tol: f64) {
 }
 
 /// A kernel run on one backend, writing its output and returning its sum (0 if none).
-type Kernel<T> = dyn Fn(&dyn Backend<T>, &mut [T]) -> f64;
+type Kernel<'a, T> = dyn Fn(&dyn Backend<T>, &mut [T]) -> f64 + 'a;
 
 fn check_elementwise<T: Float>(n: usize, cols: usize, tol: f64)
 where
@@ -277,7 +277,7 @@ where
         r.activate_backward(g, &z, &a2, &da, &mut d2);
         close(&format!("{g:?}'"), &d1, &d2, tol);
     }
-    let pair = |f: &Kernel<T>, what: &str| {
+    let pair = |f: &Kernel<'_, T>, what: &str| {
         let (mut o1, mut o2) = (vec![T::ZERO; n], vec![T::ZERO; n]);
         let (c1, c2) = (f(&s, &mut o1), f(&r, &mut o2));
         close(what, &o1, &o2, tol);
