@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 
-use nn_core::Float;
 use rayon::prelude::*;
 
 /// Elements per chunk: large enough that a task outweighs its scheduling, small enough that
@@ -221,9 +220,14 @@ pub(crate) fn map2_sum<T: Send + Sync>(
     parts.iter().sum()
 }
 
-/// `out[j] = scale · Σᵢ x[i, j]`, parallel over blocks of columns; each column is summed in row
-/// order, as the reference does.
-pub(crate) fn sum_rows<T: Float>(x: &[T], scale: T, out: &mut [T]) {
+/// `f(first_column, out_block)` over fixed-width blocks of the columns of `x` (rows of
+/// `out.len()`), in parallel when `x` is large. Each column is summed within one block, so the
+/// order of additions does not depend on the number of threads.
+pub(crate) fn column_blocks<T: Send + Sync>(
+    x: &[T],
+    out: &mut [T],
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
     let cols = out.len();
     if cols == 0 {
         return;
@@ -235,21 +239,12 @@ pub(crate) fn sum_rows<T: Float>(x: &[T], scale: T, out: &mut [T]) {
         x.len()
     );
     let rows = x.len() / cols;
-    let block = (CHUNK / rows.max(1)).clamp(8, cols.max(8));
-    let column_block = |j0: usize, out: &mut [T]| {
-        out.fill(T::ZERO);
-        let width = out.len();
-        for row in x.chunks_exact(cols) {
-            for (o, &v) in out.iter_mut().zip(&row[j0..j0 + width]) {
-                *o += v;
-            }
-        }
-        out.iter_mut().for_each(|o| *o *= scale);
-    };
     if x.len() <= CHUNK {
-        return column_block(0, out);
+        return f(0, out);
     }
+    // Blocks of whole vectors (multiples of 16) holding about CHUNK elements of x.
+    let block = ((CHUNK / rows.max(1)).max(16) / 16 * 16).min(cols);
     out.par_chunks_mut(block)
         .enumerate()
-        .for_each(|(b, o)| column_block(b * block, o));
+        .for_each(|(b, o)| f(b * block, o));
 }

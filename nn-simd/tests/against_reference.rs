@@ -234,8 +234,8 @@ fn gemm_is_bit_identical_with_1_2_and_4_threads() {
     assert_eq!(one, run(4));
 }
 
-/// Element-wise kernels: today they run the reference code chunk by chunk, so they must agree
-/// exactly; the bound `tol` is what the SIMD versions will be held to.
+/// `|got − want| ≤ tol·(1 + |want|)`: the SIMD kernels use their own `exp` (≤ 2 ulp) and fused
+/// multiply-adds, so they round differently from the reference's scalar code.
 fn close<T: Float>(what: &str, got: &[T], want: &[T], tol: f64) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -257,6 +257,9 @@ where
 {
     let mut rng = Rng::seed(n as u64);
     let (s, r) = (Simd::new(), Reference);
+    // Sums: f32 vectors accumulate in f32 lanes (the reference in f64): √n·ε is typical,
+    // 1e-5 relative leaves room; f64 sums agree to 1e-13.
+    let sum_tol = if T::NAME == "f32" { 1e-5 } else { 1e-13 };
     let z = random::<T>(n, &mut rng);
     let y: Vec<T> = (0..n).map(|_| rng.uniform(0.0, 1.0)).collect();
     let da = random::<T>(n, &mut rng);
@@ -282,7 +285,7 @@ where
         let (c1, c2) = (f(&s, &mut o1), f(&r, &mut o2));
         close(what, &o1, &o2, tol);
         assert!(
-            (c1 - c2).abs() <= 1e-12 * (1.0 + c2.abs()) * n as f64,
+            (c1 - c2).abs() <= sum_tol * (1.0 + c2.abs()),
             "{what} sum: {c1} vs {c2}"
         );
     };
@@ -377,8 +380,8 @@ fn element_wise_kernels_match_the_reference() {
         (65 * 1009, 1009),
         (100_000, 10),
     ] {
-        check_elementwise::<f32>(n, cols, 0.0);
-        check_elementwise::<f64>(n, cols, 0.0);
+        check_elementwise::<f32>(n, cols, 4e-7);
+        check_elementwise::<f64>(n, cols, 8e-16);
     }
     check_elementwise::<f32>(0, 1, 0.0);
 }
