@@ -1,4 +1,5 @@
 //! # nn-bench
 //!
-//! Criterion benchmarks and the comparison report. Not written yet: it is issue #7. Until then
-//! this crate exports nothing, so that nothing pretends to work.
+//! Benchmarks of this workspace: `cargo bench -p nn-bench` runs the criterion benchmarks in
+//! `benches/` (matrix multiply, activations; `Simd` against `Reference`, 1 thread and all).
+//! The workload runner and the comparison report with PyTorch are issue #7.

@@ -1,22 +1,31 @@
 //! Matrix multiply through faer, split into a fixed partition of output blocks.
 //!
 //! faer's own parallel product may divide the work by thread count; to keep results
-//! bit-identical whatever the number of threads, the output `C` is instead cut recursively in
-//! halves (along its longer side, at multiples of [`BLOCK`]) until a block is small, and each
-//! block is one sequential faer product. The partition depends on the shape only; rayon merely
-//! decides which thread computes which block. The `k` dimension is never split, so no
-//! reduction is reordered.
+//! bit-identical whatever the number of threads, the product is instead cut recursively in
+//! halves until a block is small (see [`blocks`]), and each block is one sequential faer
+//! product. The partition depends on the shape only; rayon merely decides which thread
+//! computes which block, and partial sums over `k` are added in a fixed order.
 
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 use nn_core::{Float, Transpose};
 
-/// Blocks are cut at multiples of this many rows or columns.
+/// Rows and columns are cut at multiples of this.
 const BLOCK: usize = 64;
-/// Below this many multiply-adds a block is not split further: threads would cost more than
-/// they save.
-const MIN_SPLIT_WORK: usize = 1 << 20;
+/// No block of less than this many multiply-adds is split: threads would cost more than they
+/// save, and faer packs its operands once per block.
+const MIN_SPLIT_WORK: usize = 1 << 23;
+/// Nor is a block split below this share of the whole product: about 16 blocks in all, enough
+/// to balance up to 8 threads, few enough that each is a large, efficient faer product.
+const MAX_BLOCKS: usize = 16;
+/// The inner dimension is only halved from this length up (halves of at least 2048).
+const MIN_K_SPLIT: usize = 4096;
+
+/// Whether a product of this shape is split at all (and so may use threads).
+pub(crate) fn splits(m: usize, n: usize, k: usize) -> bool {
+    m.saturating_mul(n).saturating_mul(k) >= MIN_SPLIT_WORK
+}
 
 /// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::Backend::gemm`).
 #[allow(clippy::too_many_arguments)]
@@ -74,40 +83,62 @@ pub(crate) fn gemm<T: Float + ComplexField>(
         return;
     }
     let c = MatMut::from_row_major_slice_mut(c, m, n);
-    blocks(c, accum, a, b, alpha);
+    let min_work = (m.saturating_mul(n).saturating_mul(k) / MAX_BLOCKS).max(MIN_SPLIT_WORK);
+    blocks(c, accum, a, b, alpha, min_work);
 }
 
-/// Where to cut `len` in two: about half, at a multiple of [`BLOCK`].
-fn cut(len: usize) -> usize {
-    (len / 2).div_ceil(BLOCK) * BLOCK
+/// Where to cut `len` in two: about half, at a multiple of `unit`.
+fn cut(len: usize, unit: usize) -> usize {
+    (len / 2).div_ceil(unit) * unit
 }
 
+/// Computes one block of `C`: directly when small, else as two halves, in parallel. Rows or
+/// columns of `C` are halved while they are long; a short, wide product (the `deep` workload's
+/// `150×20` output over `k = 12288`) halves `k` instead, the second half into a buffer that is
+/// then added, so the sum's order is fixed by the shape.
 fn blocks<T: Float + ComplexField>(
     c: MatMut<'_, T>,
     accum: Accum,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     alpha: T,
+    min_work: usize,
 ) {
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
     let work = m.saturating_mul(n).saturating_mul(k);
-    if work < MIN_SPLIT_WORK || (m <= BLOCK && n <= BLOCK) {
+    let long = m.max(n);
+    if work < min_work.max(MIN_SPLIT_WORK) {
         matmul(c, accum, a, b, alpha, Par::Seq);
-    } else if m >= n {
-        let at = cut(m);
-        let (c0, c1) = c.split_at_row_mut(at);
-        let (a0, a1) = a.split_at_row(at);
+    } else if long >= 4 * BLOCK || (k < MIN_K_SPLIT && long >= 2 * BLOCK) {
+        if m >= n {
+            let at = cut(m, BLOCK);
+            let (c0, c1) = c.split_at_row_mut(at);
+            let (a0, a1) = a.split_at_row(at);
+            rayon::join(
+                || blocks(c0, accum, a0, b, alpha, min_work),
+                || blocks(c1, accum, a1, b, alpha, min_work),
+            );
+        } else {
+            let at = cut(n, BLOCK);
+            let (c0, c1) = c.split_at_col_mut(at);
+            let (b0, b1) = b.split_at_col(at);
+            rayon::join(
+                || blocks(c0, accum, a, b0, alpha, min_work),
+                || blocks(c1, accum, a, b1, alpha, min_work),
+            );
+        }
+    } else if k >= MIN_K_SPLIT {
+        let at = cut(k, 256);
+        let (a0, a1) = a.split_at_col(at);
+        let (b0, b1) = b.split_at_row(at);
+        let mut second = faer::Mat::<T>::zeros(m, n);
+        let mut c = c;
         rayon::join(
-            || blocks(c0, accum, a0, b, alpha),
-            || blocks(c1, accum, a1, b, alpha),
+            || blocks(c.as_mut(), accum, a0, b0, alpha, min_work),
+            || blocks(second.as_mut(), Accum::Replace, a1, b1, alpha, min_work),
         );
+        c += &second;
     } else {
-        let at = cut(n);
-        let (c0, c1) = c.split_at_col_mut(at);
-        let (b0, b1) = b.split_at_col(at);
-        rayon::join(
-            || blocks(c0, accum, a, b0, alpha),
-            || blocks(c1, accum, a, b1, alpha),
-        );
+        matmul(c, accum, a, b, alpha, Par::Seq);
     }
 }

@@ -88,7 +88,7 @@ macro_rules! lanes {
      $splat:ident, $add:ident, $sub:ident, $mul:ident, $div:ident, $fma:ident, $max:ident, $min:ident,
      $sqrt:ident, $abs:ident, $lt:ident, $gt:ident, $eq:ident, $select:ident, $as_simd:ident, $as_mut_simd:ident,
      $pload:ident, $pstore:ident, $rsum:ident,
-     $to_bits:ident, $from_bits:ident, $splat_u:ident, $add_u:ident, $mul_u:ident) => {
+     $to_bits:ident) => {
         impl Lanes for $t {
             type V<S: Simd> = S::$v;
             type M<S: Simd> = S::$m;
@@ -169,8 +169,10 @@ macro_rules! lanes {
             fn vexp<S: Simd>(s: S, x: S::$v) -> S::$v {
                 let c = exp_constants::$t::C;
                 let k = |v: f64| s.$splat(v as $t);
-                // Clamp so that n stays in range; the ends are fixed up below.
-                let xc = s.$min(s.$max(x, k(c.lowest)), k(c.highest));
+                // Clamp so that n stays in range (x last: maxps/minps return their second
+                // operand when one is NaN, so NaN flows through). Past `highest` the result
+                // overflows to +∞ by itself, below `lowest` it rounds to 0.
+                let xc = s.$min(k(c.highest), s.$max(k(c.lowest), x));
                 let t = s.$fma(xc, k(std::f64::consts::LOG2_E), k(c.magic));
                 let n = s.$sub(t, k(c.magic));
                 let r = s.$fma(n, k(-c.c1), xc);
@@ -191,13 +193,11 @@ macro_rules! lanes {
                     s.$select(too_small, k(c.subnormal_factor), k(1.0)),
                 );
                 let nt = s.$add(t, shift); // still magic + integer: shifting n shifts the bits
-                let bits = s.$mul_u(
-                    s.$add_u(s.$to_bits(nt), s.$splat_u(exp_constants::$t::BIAS)),
-                    s.$splat_u(exp_constants::$t::SCALE),
+                let y = s.$mul(
+                    s.$mul(er, exp_constants::$t::pow2(s, s.$to_bits(nt))),
+                    factor,
                 );
-                let y = s.$mul(s.$mul(er, s.$from_bits(bits)), factor);
-                let y = s.$select(s.$gt(x, k(c.overflow)), k(f64::INFINITY), y);
-                let y = s.$select(s.$lt(x, k(c.underflow)), k(0.0), y);
+                // Explicitly, for instruction sets whose max/min drop NaN.
                 s.$select(s.$eq(x, x), y, x)
             }
 
@@ -220,8 +220,6 @@ struct ExpConstants {
     min_exponent: f64,
     subnormal_shift: f64,
     subnormal_factor: f64,
-    overflow: f64,
-    underflow: f64,
 }
 
 // The Cephes constants are kept digit for digit as published.
@@ -240,17 +238,21 @@ mod exp_constants {
             magic: 12582912.0, // 1.5·2²³
             c1: 0.693359375,
             c2: -2.121_944_4e-4,
-            lowest: -104.0,
-            highest: 88.722_839_05,
+            lowest: -104.0, // e⁻¹⁰⁴ < 2⁻¹⁵⁰: rounds to 0
+            highest: 88.8,  // e^88.8 > f32::MAX: overflows to +∞
             max_exponent: 127.0,
             min_exponent: -125.0,
             subnormal_shift: 24.0,
             subnormal_factor: 5.960_464_477_539_063e-8, // 2⁻²⁴
-            overflow: 88.722_839_05,                    // ln(f32::MAX)
-            underflow: -103.972_084,                    // ln(2⁻¹⁵⁰)
         };
-        pub(super) const BIAS: u32 = 127;
-        pub(super) const SCALE: u32 = 1 << 23;
+        /// 2ⁿ from the bits of `magic + n`: their low bits hold n, so `(bits + 127) << 23`
+        /// is n's biased exponent in place (the magic's own bits shift out).
+        #[inline(always)]
+        pub(super) fn pow2<S: Simd>(s: S, bits: S::u32s) -> S::f32s {
+            s.transmute_f32s_u32s(
+                s.wrapping_dyn_shl_u32s(s.add_u32s(bits, s.splat_u32s(127)), s.splat_u32s(23)),
+            )
+        }
 
         /// eʳ on |r| ≤ ln2/2: Cephes `expf`'s polynomial.
         #[inline(always)]
@@ -295,17 +297,21 @@ mod exp_constants {
             magic: 6755399441055744.0, // 1.5·2⁵²
             c1: 6.931_457_519_531_25e-1,
             c2: 1.428_606_820_309_417_232_12e-6,
-            lowest: -746.0,
-            highest: 709.782_712_893_384,
+            lowest: -746.0, // rounds to 0
+            highest: 710.0, // overflows to +∞
             max_exponent: 1023.0,
             min_exponent: -1021.0,
             subnormal_shift: 54.0,
             subnormal_factor: 5.551_115_123_125_783e-17, // 2⁻⁵⁴
-            overflow: 709.782_712_893_384,
-            underflow: -745.133_219_101_941_1,
         };
-        pub(super) const BIAS: u64 = 1023;
-        pub(super) const SCALE: u64 = 1 << 52;
+        /// 2ⁿ from the bits of `magic + n` (multiplying by 2⁵² shifts: pulp has no 64-bit
+        /// variable shift).
+        #[inline(always)]
+        pub(super) fn pow2<S: Simd>(s: S, bits: S::u64s) -> S::f64s {
+            s.transmute_f64s_u64s(
+                s.mul_u64s(s.add_u64s(bits, s.splat_u64s(1023)), s.splat_u64s(1 << 52)),
+            )
+        }
 
         /// eʳ on |r| ≤ ln2/2: Cephes `exp`'s Padé form `1 + 2·rP(r²)/(Q(r²) − rP(r²))`.
         #[inline(always)]
@@ -388,11 +394,7 @@ lanes!(
     partial_load_f32s,
     partial_store_f32s,
     reduce_sum_f32s,
-    transmute_u32s_f32s,
-    transmute_f32s_u32s,
-    splat_u32s,
-    add_u32s,
-    mul_u32s
+    transmute_u32s_f32s
 );
 lanes!(
     f64,
@@ -418,9 +420,5 @@ lanes!(
     partial_load_f64s,
     partial_store_f64s,
     reduce_sum_f64s,
-    transmute_u64s_f64s,
-    transmute_f64s_u64s,
-    splat_u64s,
-    add_u64s,
-    mul_u64s
+    transmute_u64s_f64s
 );

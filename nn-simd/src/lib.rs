@@ -91,18 +91,20 @@ impl Simd {
     /// whole range (measured in the tests), +∞ above `ln(f32::MAX)`, 0 below `ln(2⁻¹⁵⁰)`, NaN
     /// for NaN.
     pub fn exp_f32(&self, x: &[f32], y: &mut [f32]) {
-        self.run(|| ops::exp(self.arch, x, y))
+        self.run(x.len() > chunks::CHUNK, || ops::exp(self.arch, x, y))
     }
 
     /// `y = eˣ` element-wise, in `f64`.
     pub fn exp_f64(&self, x: &[f64], y: &mut [f64]) {
-        self.run(|| ops::exp(self.arch, x, y))
+        self.run(x.len() > chunks::CHUNK, || ops::exp(self.arch, x, y))
     }
 
-    fn run<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+    /// Runs `work` in this backend's pool when it is `parallel` (large enough to be split);
+    /// small work runs on the caller's thread, sparing the hand-over to the pool.
+    fn run<R: Send>(&self, parallel: bool, work: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
+            Some(pool) if parallel => pool.install(work),
+            _ => work(),
         }
     }
 }
@@ -127,19 +129,27 @@ macro_rules! impl_backend {
                 beta: $t,
                 c: &mut [$t],
             ) {
-                self.run(|| gemm::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c))
+                self.run(gemm::splits(m, n, k), || {
+                    gemm::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c)
+                })
             }
 
             fn add_row_vector(&self, z: &mut [$t], bias: &[$t]) {
-                self.run(|| ops::add_row_vector(self.arch, z, bias))
+                self.run(z.len() > chunks::CHUNK, || {
+                    ops::add_row_vector(self.arch, z, bias)
+                })
             }
 
             fn sum_rows(&self, x: &[$t], scale: $t, out: &mut [$t]) {
-                self.run(|| ops::sum_rows(self.arch, x, scale, out))
+                self.run(x.len() > chunks::CHUNK, || {
+                    ops::sum_rows(self.arch, x, scale, out)
+                })
             }
 
             fn activate(&self, g: Activation, z: &[$t], a: &mut [$t]) {
-                self.run(|| ops::activate(self.arch, g, z, a))
+                self.run(z.len() > chunks::CHUNK, || {
+                    ops::activate(self.arch, g, z, a)
+                })
             }
 
             fn activate_backward(
@@ -150,15 +160,19 @@ macro_rules! impl_backend {
                 da: &[$t],
                 dz: &mut [$t],
             ) {
-                self.run(|| ops::activate_backward(self.arch, g, z, a, da, dz))
+                self.run(dz.len() > chunks::CHUNK, || {
+                    ops::activate_backward(self.arch, g, z, a, da, dz)
+                })
             }
 
             fn softmax_rows(&self, z: &[$t], cols: usize, a: &mut [$t]) {
-                self.run(|| ops::softmax_rows(self.arch, z, cols, a))
+                self.run(z.len() > chunks::CHUNK, || {
+                    ops::softmax_rows(self.arch, z, cols, a)
+                })
             }
 
             fn softmax_backward_rows(&self, a: &[$t], da: &[$t], cols: usize, dz: &mut [$t]) {
-                self.run(|| {
+                self.run(dz.len() > chunks::CHUNK, || {
                     chunks::rows_map2(a, da, dz, cols, |a, da, dz| {
                         Reference.softmax_backward_rows(a, da, cols, dz)
                     })
@@ -166,19 +180,21 @@ macro_rules! impl_backend {
             }
 
             fn mul(&self, x: &[$t], y: &[$t], out: &mut [$t]) {
-                self.run(|| ops::mul(self.arch, x, y, out))
+                self.run(out.len() > chunks::CHUNK, || ops::mul(self.arch, x, y, out))
             }
 
             fn axpy(&self, alpha: $t, x: &[$t], y: &mut [$t]) {
-                self.run(|| ops::axpy(self.arch, alpha, x, y))
+                self.run(y.len() > chunks::CHUNK, || {
+                    ops::axpy(self.arch, alpha, x, y)
+                })
             }
 
             fn sum_squares(&self, x: &[$t]) -> f64 {
-                self.run(|| ops::sum_squares(self.arch, x))
+                self.run(x.len() > chunks::CHUNK, || ops::sum_squares(self.arch, x))
             }
 
             fn bce_with_logits(&self, z: &[$t], y: &[$t], scale: $t, dz: &mut [$t]) -> f64 {
-                self.run(|| {
+                self.run(dz.len() > chunks::CHUNK, || {
                     chunks::map2_sum(z, y, dz, 1, |z, y, dz| {
                         Reference.bce_with_logits(z, y, scale, dz)
                     })
@@ -193,7 +209,7 @@ macro_rules! impl_backend {
                 scale: $t,
                 dz: &mut [$t],
             ) -> f64 {
-                self.run(|| {
+                self.run(dz.len() > chunks::CHUNK, || {
                     chunks::map2_sum(z, y, dz, cols, |z, y, dz| {
                         Reference.softmax_cross_entropy(z, y, cols, scale, dz)
                     })
@@ -201,7 +217,7 @@ macro_rules! impl_backend {
             }
 
             fn squared_error(&self, y_hat: &[$t], y: &[$t], scale: $t, d: &mut [$t]) -> f64 {
-                self.run(|| {
+                self.run(d.len() > chunks::CHUNK, || {
                     chunks::map2_sum(y_hat, y, d, 1, |y_hat, y, d| {
                         Reference.squared_error(y_hat, y, scale, d)
                     })
@@ -209,7 +225,9 @@ macro_rules! impl_backend {
             }
 
             fn momentum_step(&self, lr: $t, beta: $t, g: &[$t], v: &mut [$t], w: &mut [$t]) {
-                self.run(|| ops::momentum(self.arch, lr, beta, g, v, w))
+                self.run(w.len() > chunks::CHUNK, || {
+                    ops::momentum(self.arch, lr, beta, g, v, w)
+                })
             }
 
             fn rmsprop_step(
@@ -221,7 +239,9 @@ macro_rules! impl_backend {
                 s: &mut [$t],
                 w: &mut [$t],
             ) {
-                self.run(|| ops::rmsprop(self.arch, lr, beta, epsilon, g, s, w))
+                self.run(w.len() > chunks::CHUNK, || {
+                    ops::rmsprop(self.arch, lr, beta, epsilon, g, s, w)
+                })
             }
 
             fn adam_step(
@@ -232,7 +252,9 @@ macro_rules! impl_backend {
                 v: &mut [$t],
                 w: &mut [$t],
             ) {
-                self.run(|| ops::adam(self.arch, p, g, m, v, w))
+                self.run(w.len() > chunks::CHUNK, || {
+                    ops::adam(self.arch, p, g, m, v, w)
+                })
             }
         }
     };

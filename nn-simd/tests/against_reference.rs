@@ -154,6 +154,8 @@ fn gemm_on_shapes_that_split_across_threads() {
     // splitting threshold.
     for (i, &(ta, tb)) in TRANSPOSES.iter().enumerate() {
         check_gemm::<f32>(ta, tb, 150, 20, 2000, 1.0, 0.0, i as u64, 6e-8);
+        // The `deep` forward shape: the inner dimension is split, partial sums added in order.
+        check_gemm::<f32>(ta, tb, 150, 20, 12288, 1.0, 0.5, i as u64, 6e-8);
         check_gemm::<f32>(ta, tb, 20, 2000, 150, 1.0, 1.0, i as u64, 6e-8);
         check_gemm::<f32>(ta, tb, 200, 130, 70, 0.7, 0.3, i as u64, 6e-8);
         check_gemm::<f64>(ta, tb, 129, 257, 65, 1.0, 0.0, i as u64, 1.2e-16);
@@ -208,30 +210,32 @@ proptest! {
 #[test]
 fn gemm_is_bit_identical_with_1_2_and_4_threads() {
     let mut rng = Rng::seed(3);
-    let (m, n, k) = (300, 170, 400);
-    let (a, b) = (
-        random::<f32>(m * k, &mut rng),
-        random::<f32>(k * n, &mut rng),
-    );
-    let run = |threads| {
-        let mut c = vec![0f32; m * n];
-        Simd::with_threads(threads).unwrap().gemm(
-            Transpose::No,
-            Transpose::Yes,
-            m,
-            n,
-            k,
-            1.0,
-            &a,
-            &b[..],
-            0.0,
-            &mut c,
+    // A square-ish product split by rows and columns, and a skinny one split along k.
+    for (m, n, k) in [(300, 170, 400), (150, 20, 12288)] {
+        let (a, b) = (
+            random::<f32>(m * k, &mut rng),
+            random::<f32>(k * n, &mut rng),
         );
-        c
-    };
-    let one = run(1);
-    assert_eq!(one, run(2));
-    assert_eq!(one, run(4));
+        let run = |threads| {
+            let mut c = vec![1f32; m * n];
+            Simd::with_threads(threads).unwrap().gemm(
+                Transpose::No,
+                Transpose::Yes,
+                m,
+                n,
+                k,
+                1.0,
+                &a,
+                &b[..],
+                0.5,
+                &mut c,
+            );
+            c
+        };
+        let one = run(1);
+        assert_eq!(one, run(2), "{m}×{n}×{k}");
+        assert_eq!(one, run(4), "{m}×{n}×{k}");
+    }
 }
 
 /// `|got − want| ≤ tol·(1 + |want|)`: the SIMD kernels use their own `exp` (≤ 2 ulp) and fused

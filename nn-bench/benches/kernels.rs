@@ -1,0 +1,179 @@
+//! Kernel benchmarks: matrix multiply in GFLOP/s ("Gelem/s" below is 10⁹ floating-point
+//! operations per second, counting a multiply-add as two), square n = 64…2048 and the shapes of
+//! the `deep` workload's first layer; activations in elements per second. `Simd` on 1 thread
+//! and on all threads, against `Reference` where it finishes in reasonable time.
+//!
+//! `cargo bench -p nn-bench --bench kernels`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nn_core::{Activation, Backend, Reference, Rng, Transpose};
+use nn_simd::Simd;
+
+fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..n).map(|_| rng.normal()).collect()
+}
+
+fn backends() -> Vec<(String, Box<dyn Backend<f32>>)> {
+    let all = Simd::new();
+    let threads = all.threads();
+    vec![
+        (
+            "simd-1t".to_string(),
+            Box::new(Simd::with_threads(1).expect("a thread pool")) as Box<dyn Backend<f32>>,
+        ),
+        (format!("simd-{threads}t"), Box::new(all)),
+    ]
+}
+
+fn square_gemm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sgemm");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let mut rng = Rng::seed(1);
+    for n in [64, 128, 256, 512, 1024, 2048] {
+        let (a, b) = (random(n * n, &mut rng), random(n * n, &mut rng));
+        let mut out = vec![0.0; n * n];
+        group.throughput(Throughput::Elements(2 * (n * n * n) as u64));
+        let mut list = backends();
+        if n <= 256 {
+            list.push(("reference".into(), Box::new(Reference)));
+        }
+        for (name, backend) in &list {
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |bench, &n| {
+                bench.iter(|| {
+                    backend.gemm(
+                        Transpose::No,
+                        Transpose::No,
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        black_box(&a),
+                        black_box(&b),
+                        0.0,
+                        &mut out,
+                    )
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The `deep` workload's first layer on 150 examples of 12288 features with 20 units:
+/// forward `Z = A·Wᵀ` (NT), backward `dW = dZᵀ·A` (TN), and `dA = dZ·W` (NN).
+fn deep_shapes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("deep-layer1");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let (m, n_in, n_out) = (150, 12288, 20);
+    let mut rng = Rng::seed(2);
+    let (a, w, dz) = (
+        random(m * n_in, &mut rng),
+        random(n_out * n_in, &mut rng),
+        random(m * n_out, &mut rng),
+    );
+    group.throughput(Throughput::Elements(2 * (m * n_in * n_out) as u64));
+    for (name, backend) in &backends() {
+        let mut z = vec![0.0; m * n_out];
+        group.bench_function(BenchmarkId::new("forward A·Wt", name), |bench| {
+            bench.iter(|| {
+                backend.gemm(
+                    Transpose::No,
+                    Transpose::Yes,
+                    m,
+                    n_out,
+                    n_in,
+                    1.0,
+                    black_box(&a),
+                    black_box(&w),
+                    0.0,
+                    &mut z,
+                )
+            })
+        });
+        let mut dw = vec![0.0; n_out * n_in];
+        group.bench_function(BenchmarkId::new("dW dZt·A", name), |bench| {
+            bench.iter(|| {
+                backend.gemm(
+                    Transpose::Yes,
+                    Transpose::No,
+                    n_out,
+                    n_in,
+                    m,
+                    1.0,
+                    black_box(&dz),
+                    black_box(&a),
+                    0.0,
+                    &mut dw,
+                )
+            })
+        });
+        let mut da = vec![0.0; m * n_in];
+        group.bench_function(BenchmarkId::new("dA dZ·W", name), |bench| {
+            bench.iter(|| {
+                backend.gemm(
+                    Transpose::No,
+                    Transpose::No,
+                    m,
+                    n_in,
+                    n_out,
+                    1.0,
+                    black_box(&dz),
+                    black_box(&w),
+                    0.0,
+                    &mut da,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+fn activations(c: &mut Criterion) {
+    let mut group = c.benchmark_group("activations");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(300));
+    let n = 1 << 20;
+    let z = random(n, &mut Rng::seed(3));
+    let mut a = vec![0.0; n];
+    group.throughput(Throughput::Elements(n as u64));
+    let mut list = backends();
+    list.push(("reference".into(), Box::new(Reference)));
+    for g in [
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.01 },
+        Activation::Sigmoid,
+        Activation::Tanh,
+    ] {
+        for (name, backend) in &list {
+            group.bench_function(BenchmarkId::new(format!("{g:?}"), name), |bench| {
+                bench.iter(|| backend.activate(g, black_box(&z), &mut a))
+            });
+        }
+    }
+    let one = Simd::with_threads(1).expect("a thread pool");
+    group.bench_function(BenchmarkId::new("exp", "simd-1t"), |bench| {
+        bench.iter(|| one.exp_f32(black_box(&z), &mut a))
+    });
+    group.bench_function(BenchmarkId::new("exp", "scalar f32::exp"), |bench| {
+        bench.iter(|| {
+            a.iter_mut()
+                .zip(black_box(&z))
+                .for_each(|(a, z)| *a = z.exp())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, square_gemm, deep_shapes, activations);
+criterion_main!(benches);
