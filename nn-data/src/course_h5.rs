@@ -1,0 +1,436 @@
+//! The course's HDF5 image files, such as `train_catvnoncat.h5` / `test_catvnoncat.h5` and our
+//! `data/faces_h5/train_faces.h5` / `test_faces.h5`.
+//!
+//! Each file holds one split:
+//!
+//! | dataset | type | shape |
+//! | --- | --- | --- |
+//! | `{prefix}_set_x` | uint8 | `(m, h, w, c)`: images, channels last |
+//! | `{prefix}_set_y` | any integer (int64 in the course) | `(m,)` (also `(1, m)` or `(m, 1)`): class indices |
+//! | `list_classes` | strings (fixed-length bytes in the course) | `(n_classes,)` |
+//!
+//! where `prefix` is `train` or `test`. [`read`] checks all of it (shapes, types, the number of
+//! labels, every label in `0..n_classes`) and returns a [`CourseSet`] whose pixels are in the
+//! file's `(m, h, w, c)` order; [`CourseSet::flattened`] gives the course's
+//! `X.reshape(m, -1) / 255`.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! let train = nn_data::course_h5::read_train(Path::new("data/faces_h5/train_faces.h5"))?;
+//! assert_eq!(train.shape, [150, 64, 64, 3]);
+//! let x = train.flattened(); // (150, 12288), in [0, 1]
+//! let y = train.label_tensor(); // (150, 1) of 0.0 / 1.0
+//! println!("{} examples of {:?}", x.shape()[0], train.classes);
+//! # Ok::<(), nn_data::DataError>(())
+//! ```
+//!
+//! The files are read with the pure-Rust `hdf5-reader` crate (no `libhdf5`), through positional
+//! reads, never a memory map. Files are treated as untrusted: a dataset whose decoded size would
+//! exceed [`MAX_DATASET_BYTES`] is refused before anything is allocated for it, and a corrupt or
+//! hostile file gives a [`DataError`] naming the file, never a panic.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hdf5_reader::{Dataset, Datatype, FileStorage, H5Type, Hdf5File, OpenOptions, StringSize};
+use nn_core::Tensor;
+
+use crate::DataError;
+
+/// The largest dataset, in bytes once decoded, that [`read`] accepts: 1 GiB. The course's
+/// training file is 2.5 MB; the limit only stops files that claim absurd extents.
+pub const MAX_DATASET_BYTES: u64 = 1 << 30;
+
+/// The examples of one course HDF5 file: images, labels and class names.
+///
+/// [`read`] guarantees `images.len() == shape.iter().product()`,
+/// `labels.len() == shape[0]` and every label in `0..classes.len()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourseSet {
+    /// The pixels, in `(m, h, w, c)` row-major order exactly as stored in the file.
+    pub images: Vec<u8>,
+    /// `[m, h, w, c]`: examples, height, width, channels.
+    pub shape: [usize; 4],
+    /// One class index per example, in `0..classes.len()`.
+    pub labels: Vec<i64>,
+    /// The class names, indexed by label (`["non-face", "face"]` for `faces_h5`).
+    pub classes: Vec<String>,
+}
+
+/// Reads `{prefix}_set_x`, `{prefix}_set_y` and `list_classes` from the HDF5 file at `path`;
+/// `prefix` is `"train"` or `"test"` for the course's files.
+///
+/// # Errors
+///
+/// [`DataError`] naming the file if it cannot be read, is not HDF5, lacks one of the three
+/// datasets, has a dataset of the wrong shape or type, has a different number of images and
+/// labels, or has a label outside `0..classes.len()`.
+pub fn read(path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
+    let file = open(path)?;
+    let root = file.root_group().map_err(|e| classify(path, None, e))?;
+    let (groups, datasets) = root.member_names().map_err(|e| classify(path, None, e))?;
+    let dataset = |name: &str| -> Result<Dataset, DataError> {
+        if !datasets.iter().any(|d| d == name) {
+            let mut found: Vec<String> = datasets.clone();
+            found.extend(groups.iter().map(|g| format!("{g}/")));
+            found.sort();
+            return Err(DataError::MissingDataset {
+                path: path.to_path_buf(),
+                name: name.to_string(),
+                found,
+            });
+        }
+        root.dataset(name)
+            .map_err(|e| classify(path, Some(name), e))
+    };
+
+    // Check every dataset's metadata before reading (and allocating for) any data.
+    let x_name = format!("{prefix}_set_x");
+    let y_name = format!("{prefix}_set_y");
+    let x = dataset(&x_name)?;
+    let y = dataset(&y_name)?;
+    let c = dataset("list_classes")?;
+
+    let shape = match x.shape() {
+        &[m, h, w, c] => [m, h, w, c],
+        other => {
+            return Err(shape_error(
+                path,
+                &x_name,
+                other,
+                "a (m, h, w, c) image batch",
+            ));
+        }
+    };
+    if !matches!(
+        x.dtype(),
+        Datatype::FixedPoint {
+            size: 1,
+            signed: false,
+            ..
+        }
+    ) {
+        return Err(type_error(path, &x_name, x.dtype(), "uint8 pixels"));
+    }
+    let m_labels = match *y.shape() {
+        [n] | [1, n] | [n, 1] => n,
+        ref other => {
+            return Err(shape_error(
+                path,
+                &y_name,
+                other,
+                "an (m,) vector of labels",
+            ));
+        }
+    };
+    if shape[0] != m_labels {
+        return Err(DataError::Count {
+            path: path.to_path_buf(),
+            examples: shape[0],
+            labels: m_labels,
+        });
+    }
+    if c.ndim() != 1 {
+        return Err(shape_error(
+            path,
+            "list_classes",
+            c.shape(),
+            "an (n,) list of class names",
+        ));
+    }
+    if !matches!(c.dtype(), Datatype::String { .. })
+        && !matches!(
+            c.dtype(),
+            Datatype::VarLen {
+                kind: hdf5_reader::VarLenKind::String,
+                ..
+            }
+        )
+    {
+        return Err(type_error(path, "list_classes", c.dtype(), "strings"));
+    }
+
+    let classes = c
+        .read_strings()
+        .map_err(|e| classify(path, Some("list_classes"), e))?;
+    let raw_labels = read_labels(path, &y_name, &y, m_labels)?;
+    let labels = check_labels(path, &y_name, &raw_labels, classes.len())?;
+    let images: Vec<u8> = read_numbers(path, &x_name, &x, x.shape())?;
+    let shape = to_usize_shape(path, &x_name, shape)?;
+
+    Ok(CourseSet {
+        images,
+        shape,
+        labels,
+        classes,
+    })
+}
+
+/// [`read`] with prefix `"train"`: `train_set_x`, `train_set_y`, `list_classes`.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_train(path: &Path) -> Result<CourseSet, DataError> {
+    read(path, "train")
+}
+
+/// [`read`] with prefix `"test"`: `test_set_x`, `test_set_y`, `list_classes`.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_test(path: &Path) -> Result<CourseSet, DataError> {
+    read(path, "test")
+}
+
+impl CourseSet {
+    /// The number of examples, `m`.
+    pub fn len(&self) -> usize {
+        self.shape[0]
+    }
+
+    /// Whether the set has no examples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The images as an `(m, h, w, c)` volume of `pixel / 255`, in `[0, 1]`.
+    ///
+    /// The tensor always has shape [`CourseSet::shape`]; if the public fields were edited so
+    /// that `images` no longer holds `m·h·w·c` pixels, missing pixels are 0 and extra ones are
+    /// ignored.
+    pub fn volumes(&self) -> Tensor<f32> {
+        self.scaled(&self.shape)
+    }
+
+    /// The images flattened to `(m, h·w·c)` in the same `(h, w, c)` order, `pixel / 255`: the
+    /// course's `X.reshape(m, -1) / 255`, one example per row.
+    ///
+    /// Same caveat as [`CourseSet::volumes`] about edited fields.
+    pub fn flattened(&self) -> Tensor<f32> {
+        let [m, h, w, c] = self.shape;
+        self.scaled(&[m, h.saturating_mul(w).saturating_mul(c)])
+    }
+
+    /// The labels as an `(m, 1)` column of class indices (`0.0`, `1.0`, …), the target shape of
+    /// a network with one output and binary cross-entropy.
+    pub fn label_tensor(&self) -> Tensor<f32> {
+        let mut t = Tensor::zeros(&[self.labels.len(), 1]);
+        for (out, &label) in t.data_mut().iter_mut().zip(&self.labels) {
+            // Labels are small class indices, exact in f32.
+            *out = label as f32;
+        }
+        t
+    }
+
+    /// `images / 255` into a tensor of `shape`.
+    fn scaled(&self, shape: &[usize]) -> Tensor<f32> {
+        let mut t = Tensor::zeros(shape);
+        for (out, &p) in t.data_mut().iter_mut().zip(&self.images) {
+            *out = f32::from(p) / 255.0;
+        }
+        t
+    }
+}
+
+/// Opens the file for positional reads, with our read limit.
+fn open(path: &Path) -> Result<Hdf5File, DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len < 8 {
+        return Err(DataError::NotFormat {
+            path: path.to_path_buf(),
+            format: "an HDF5",
+            reason: format!("{len} bytes, too short for the HDF5 signature"),
+        });
+    }
+    let storage = FileStorage::from_file(file).map_err(|e| classify(path, None, e))?;
+    let options = OpenOptions::default()
+        .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX));
+    Hdf5File::from_storage_with_options(Arc::new(storage), options)
+        .map_err(|e| classify(path, None, e))
+}
+
+/// Turns a reader error into a [`DataError`] naming the file and, if given, the dataset.
+fn classify(path: &Path, dataset: Option<&str>, error: hdf5_reader::error::Error) -> DataError {
+    // The reader wraps errors in the dataset's name, which our message already gives.
+    let error = match error {
+        hdf5_reader::error::Error::Context { path: p, source }
+            if Some(p.trim_start_matches('/')) == dataset =>
+        {
+            *source
+        }
+        other => other,
+    };
+    match error {
+        hdf5_reader::error::Error::Io(source) => DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        hdf5_reader::error::Error::InvalidMagic => DataError::NotFormat {
+            path: path.to_path_buf(),
+            format: "an HDF5",
+            reason: "no HDF5 signature".to_string(),
+        },
+        other => DataError::Corrupt {
+            path: path.to_path_buf(),
+            message: match dataset {
+                Some(name) => format!("cannot read {name}: {other}"),
+                None => format!("cannot read the HDF5 structure: {other}"),
+            },
+        },
+    }
+}
+
+/// Reads a label dataset of any integer type, widened to `i128` so that no value is lost
+/// before the range check.
+fn read_labels(path: &Path, name: &str, y: &Dataset, m: u64) -> Result<Vec<i128>, DataError> {
+    let shape = [m];
+    match *y.dtype() {
+        Datatype::FixedPoint { size, signed, .. } => match (size, signed) {
+            (1, true) => read_numbers::<i8>(path, name, y, &shape).map(widen),
+            (1, false) => read_numbers::<u8>(path, name, y, &shape).map(widen),
+            (2, true) => read_numbers::<i16>(path, name, y, &shape).map(widen),
+            (2, false) => read_numbers::<u16>(path, name, y, &shape).map(widen),
+            (4, true) => read_numbers::<i32>(path, name, y, &shape).map(widen),
+            (4, false) => read_numbers::<u32>(path, name, y, &shape).map(widen),
+            (8, true) => read_numbers::<i64>(path, name, y, &shape).map(widen),
+            (8, false) => read_numbers::<u64>(path, name, y, &shape).map(widen),
+            _ => Err(type_error(path, name, y.dtype(), "integer labels")),
+        },
+        ref other => Err(type_error(path, name, other, "integer labels")),
+    }
+}
+
+fn widen<T: Into<i128>>(values: Vec<T>) -> Vec<i128> {
+    values.into_iter().map(Into::into).collect()
+}
+
+/// Checks that every label is a class index and converts them to `i64`.
+fn check_labels(
+    path: &Path,
+    name: &str,
+    raw: &[i128],
+    classes: usize,
+) -> Result<Vec<i64>, DataError> {
+    raw.iter()
+        .enumerate()
+        .map(|(index, &label)| {
+            let error = || DataError::Label {
+                path: path.to_path_buf(),
+                name: name.to_string(),
+                index,
+                label,
+                classes,
+            };
+            let in_range = usize::try_from(label).is_ok_and(|l| l < classes);
+            if in_range {
+                i64::try_from(label).map_err(|_| error())
+            } else {
+                Err(error())
+            }
+        })
+        .collect()
+}
+
+/// Reads a whole numeric dataset of `shape` (its own shape, already checked) as `T`, after
+/// checking its size against [`MAX_DATASET_BYTES`].
+fn read_numbers<T: H5Type + Copy + Default>(
+    path: &Path,
+    name: &str,
+    dataset: &Dataset,
+    shape: &[u64],
+) -> Result<Vec<T>, DataError> {
+    let elem = u64::try_from(std::mem::size_of::<T>()).unwrap_or(u64::MAX);
+    let bytes = shape
+        .iter()
+        .try_fold(elem, |acc, &d| acc.checked_mul(d))
+        .unwrap_or(u64::MAX);
+    let too_large = || DataError::TooLarge {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+        bytes,
+        limit: MAX_DATASET_BYTES,
+    };
+    if bytes > MAX_DATASET_BYTES {
+        return Err(too_large());
+    }
+    let count = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(too_large)?;
+    let mut values = vec![T::default(); count];
+    dataset
+        .read_into(&mut values)
+        .map_err(|e| classify(path, Some(name), e))?;
+    Ok(values)
+}
+
+fn to_usize_shape(path: &Path, name: &str, shape: [u64; 4]) -> Result<[usize; 4], DataError> {
+    let mut out = [0usize; 4];
+    for (o, &d) in out.iter_mut().zip(&shape) {
+        *o = usize::try_from(d).map_err(|_| DataError::TooLarge {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            bytes: u64::MAX,
+            limit: MAX_DATASET_BYTES,
+        })?;
+    }
+    Ok(out)
+}
+
+fn shape_error(path: &Path, name: &str, shape: &[u64], expected: &'static str) -> DataError {
+    DataError::Shape {
+        path: PathBuf::from(path),
+        name: name.to_string(),
+        shape: shape.to_vec(),
+        expected,
+    }
+}
+
+fn type_error(path: &Path, name: &str, dtype: &Datatype, expected: &'static str) -> DataError {
+    DataError::Type {
+        path: PathBuf::from(path),
+        name: name.to_string(),
+        found: type_name(dtype),
+        expected,
+    }
+}
+
+/// `uint8`, `int64`, `float32`, `fixed-length strings`, … as numpy would say it.
+fn type_name(dtype: &Datatype) -> String {
+    match dtype {
+        Datatype::FixedPoint { size, signed, .. } => {
+            format!(
+                "{}int{}",
+                if *signed { "" } else { "u" },
+                u32::from(*size) * 8
+            )
+        }
+        Datatype::FloatingPoint { size, .. } => format!("float{}", u32::from(*size) * 8),
+        Datatype::String {
+            size: StringSize::Fixed(n),
+            ..
+        } => format!("fixed-length strings of {n} bytes"),
+        Datatype::String { .. } => "variable-length strings".to_string(),
+        Datatype::VarLen {
+            kind: hdf5_reader::VarLenKind::String,
+            ..
+        } => "variable-length strings".to_string(),
+        Datatype::VarLen { .. } => "variable-length sequences".to_string(),
+        Datatype::Compound { .. } => "compound records".to_string(),
+        Datatype::Array { base, dims } => format!("arrays {dims:?} of {}", type_name(base)),
+        Datatype::Enum { .. } => "enum values".to_string(),
+        Datatype::Opaque { .. } => "opaque data".to_string(),
+        Datatype::Reference { .. } => "references".to_string(),
+        Datatype::Bitfield { .. } => "bitfields".to_string(),
+    }
+}
