@@ -163,6 +163,84 @@ fn gemm_on_shapes_that_split_across_threads() {
 }
 
 #[test]
+fn gemm_on_short_side_shapes() {
+    // A·Bᵀ with few columns and a long k (the first layer's forward pass) …
+    for (i, &(m, n, k)) in [
+        (1, 1, 256),
+        (5, 6, 257),
+        (17, 7, 1000),
+        (63, 32, 300),
+        (4, 13, 4099),
+        (150, 20, 12288),
+    ]
+    .iter()
+    .enumerate()
+    {
+        for beta in [0.0, 0.5] {
+            check_gemm::<f32>(
+                Transpose::No,
+                Transpose::Yes,
+                m,
+                n,
+                k,
+                1.3,
+                beta,
+                i as u64,
+                6e-8,
+            );
+            check_gemm::<f64>(
+                Transpose::No,
+                Transpose::Yes,
+                m,
+                n,
+                k,
+                -0.7,
+                beta,
+                i as u64,
+                1.2e-16,
+            );
+        }
+    }
+    // … and Aᵀ·B with few rows and a short k (its weight gradient).
+    for (i, &(m, n, k)) in [
+        (1, 256, 1),
+        (8, 257, 7),
+        (9, 1025, 150),
+        (32, 3000, 64),
+        (20, 12288, 150),
+        (3, 300, 1024),
+    ]
+    .iter()
+    .enumerate()
+    {
+        for beta in [0.0, 0.5] {
+            check_gemm::<f32>(
+                Transpose::Yes,
+                Transpose::No,
+                m,
+                n,
+                k,
+                0.9,
+                beta,
+                i as u64,
+                6e-8,
+            );
+            check_gemm::<f64>(
+                Transpose::Yes,
+                Transpose::No,
+                m,
+                n,
+                k,
+                1.0,
+                beta,
+                i as u64,
+                1.2e-16,
+            );
+        }
+    }
+}
+
+#[test]
 fn gemm_with_empty_dimensions() {
     let mut c = vec![f32::NAN; 6];
     Simd::new().gemm(
@@ -211,7 +289,7 @@ proptest! {
 fn gemm_is_bit_identical_with_1_2_and_4_threads() {
     let mut rng = Rng::seed(3);
     // A square-ish product split by rows and columns, and a skinny one split along k.
-    for (m, n, k) in [(300, 170, 400), (150, 20, 12288)] {
+    for (m, n, k) in [(300, 170, 400), (150, 20, 12288), (20, 12288, 150)] {
         let (a, b) = (
             random::<f32>(m * k, &mut rng),
             random::<f32>(k * n, &mut rng),
