@@ -175,5 +175,59 @@ fn activations(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, square_gemm, deep_shapes, activations);
+/// 16 independent chains of fused multiply-adds on registers, at the widest vectors the CPU
+/// has: the machine's arithmetic peak, against which the other figures are read.
+struct FmaLoop(u64);
+
+impl pulp::WithSimd for FmaLoop {
+    type Output = f32;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, s: S) -> f32 {
+        let (x, y) = (s.splat_f32s(0.999_999), s.splat_f32s(1e-7));
+        let mut acc = [s.splat_f32s(1.0); 16];
+        for _ in 0..self.0 {
+            for a in acc.iter_mut() {
+                *a = s.mul_add_e_f32s(*a, x, y);
+            }
+        }
+        acc.iter().map(|&a| s.reduce_sum_f32s(a)).sum()
+    }
+}
+
+fn fma_peak(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fma-peak");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let arch = pulp::Arch::new();
+    let width = arch.dispatch(VectorWidth);
+    let iterations = 1_000_000u64;
+    let flops = 2 * 16 * width as u64 * iterations;
+    group.throughput(Throughput::Elements(flops));
+    group.bench_function("1 core", |bench| {
+        bench.iter(|| arch.dispatch(FmaLoop(black_box(iterations))))
+    });
+    let threads = rayon::current_num_threads();
+    group.throughput(Throughput::Elements(flops * threads as u64));
+    group.bench_function(format!("{threads} cores"), |bench| {
+        bench.iter(|| {
+            rayon::broadcast(|_| arch.dispatch(FmaLoop(black_box(iterations))));
+        })
+    });
+    group.finish();
+}
+
+/// f32 lanes per vector of the dispatched instruction set.
+struct VectorWidth;
+
+impl pulp::WithSimd for VectorWidth {
+    type Output = usize;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> usize {
+        std::mem::size_of::<S::f32s>() / 4
+    }
+}
+
+criterion_group!(benches, fma_peak, square_gemm, deep_shapes, activations);
 criterion_main!(benches);
