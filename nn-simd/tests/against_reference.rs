@@ -389,7 +389,7 @@ where
         },
         "axpy + sum_squares",
     );
-    if n > 0 && n % cols == 0 {
+    if n > 0 && n.is_multiple_of(cols) {
         let mut one_hot = vec![T::ZERO; n];
         for row in 0..n / cols {
             one_hot[row * cols + row % cols] = T::ONE;
