@@ -22,9 +22,25 @@ const MAX_BLOCKS: usize = 16;
 /// The inner dimension is only halved from this length up (halves of at least 2048).
 const MIN_K_SPLIT: usize = 4096;
 
+/// A product with at most this many rows or columns (a matrix–vector product, such as the
+/// `logistic` workload's `150×12288` by `12288×1`) is bound by reading its long operand, not by
+/// arithmetic, so it is split from [`MIN_SHORT_SPLIT_WORK`] up and each core streams a share:
+/// measured 1.7× faster on two threads, 5–10 % slower on one (the cost of the split).
+const SHORT_SIDE: usize = 4;
+const MIN_SHORT_SPLIT_WORK: usize = 1 << 20;
+
+/// The smallest block of this shape that is split further.
+fn min_split_work(m: usize, n: usize) -> usize {
+    if m.min(n) <= SHORT_SIDE {
+        MIN_SHORT_SPLIT_WORK
+    } else {
+        MIN_SPLIT_WORK
+    }
+}
+
 /// Whether a product of this shape is split at all (and so may use threads).
 pub(crate) fn splits(m: usize, n: usize, k: usize) -> bool {
-    m.saturating_mul(n).saturating_mul(k) >= MIN_SPLIT_WORK
+    m.saturating_mul(n).saturating_mul(k) >= min_split_work(m, n)
 }
 
 /// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::Backend::gemm`).
@@ -83,7 +99,7 @@ pub(crate) fn gemm<T: Float + ComplexField>(
         return;
     }
     let c = MatMut::from_row_major_slice_mut(c, m, n);
-    let min_work = (m.saturating_mul(n).saturating_mul(k) / MAX_BLOCKS).max(MIN_SPLIT_WORK);
+    let min_work = (m.saturating_mul(n).saturating_mul(k) / MAX_BLOCKS).max(min_split_work(m, n));
     blocks(c, accum, a, b, alpha, min_work);
 }
 
@@ -107,7 +123,7 @@ fn blocks<T: Float + ComplexField>(
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
     let work = m.saturating_mul(n).saturating_mul(k);
     let long = m.max(n);
-    if work < min_work.max(MIN_SPLIT_WORK) {
+    if work < min_work {
         matmul(c, accum, a, b, alpha, Par::Seq);
     } else if long >= 4 * BLOCK || (k < MIN_K_SPLIT && long >= 2 * BLOCK) {
         if m >= n {

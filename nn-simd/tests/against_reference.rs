@@ -289,7 +289,13 @@ proptest! {
 fn gemm_is_bit_identical_with_1_2_and_4_threads() {
     let mut rng = Rng::seed(3);
     // A square-ish product split by rows and columns, and a skinny one split along k.
-    for (m, n, k) in [(300, 170, 400), (150, 20, 12288), (20, 12288, 150)] {
+    for (m, n, k) in [
+        (300, 170, 400),
+        (150, 20, 12288),
+        (20, 12288, 150),
+        (150, 1, 12288),
+        (1, 12288, 150),
+    ] {
         let (a, b) = (
             random::<f32>(m * k, &mut rng),
             random::<f32>(k * n, &mut rng),
