@@ -57,24 +57,7 @@ pub(crate) fn gemm<T: Float + ComplexField>(
     beta: T,
     c: &mut [T],
 ) {
-    assert_eq!(
-        a.len(),
-        m * k,
-        "gemm: A has {} elements, not {m}×{k}",
-        a.len()
-    );
-    assert_eq!(
-        b.len(),
-        k * n,
-        "gemm: B has {} elements, not {k}×{n}",
-        b.len()
-    );
-    assert_eq!(
-        c.len(),
-        m * n,
-        "gemm: C has {} elements, not {m}×{n}",
-        c.len()
-    );
+    nn_core::backend::check_gemm_lengths(m, n, k, a.len(), b.len(), c.len());
     let a = match trans_a {
         Transpose::No => MatRef::from_row_major_slice(a, m, k),
         Transpose::Yes => MatRef::from_row_major_slice(a, k, m).transpose(),

@@ -118,6 +118,15 @@ pub trait Backend<T: Float>: Send + Sync {
     fn adam_step(&self, p: AdamStep<T>, g: &[T], m: &mut [T], v: &mut [T], w: &mut [T]);
 }
 
+/// Panics unless `A`, `B` and `C` of a [`Backend::gemm`] call hold `m×k`, `k×n` and `m×n`
+/// elements: a wrong length is a bug in the caller (layers check shapes and return errors
+/// before they call a kernel), so every backend checks it the same way.
+pub fn check_gemm_lengths(m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {
+    assert_eq!(a, m * k, "gemm: A has {a} elements, not {m}×{k}");
+    assert_eq!(b, k * n, "gemm: B has {b} elements, not {k}×{n}");
+    assert_eq!(c, m * n, "gemm: C has {c} elements, not {m}×{n}");
+}
+
 /// The scalars of one Adam update.
 #[derive(Clone, Copy, Debug)]
 pub struct AdamStep<T> {

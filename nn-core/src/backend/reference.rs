@@ -84,24 +84,7 @@ impl<T: Float> Backend<T> for Reference {
         beta: T,
         c: &mut [T],
     ) {
-        assert_eq!(
-            a.len(),
-            m * k,
-            "gemm: A has {} elements, not {m}×{k}",
-            a.len()
-        );
-        assert_eq!(
-            b.len(),
-            k * n,
-            "gemm: B has {} elements, not {k}×{n}",
-            b.len()
-        );
-        assert_eq!(
-            c.len(),
-            m * n,
-            "gemm: C has {} elements, not {m}×{n}",
-            c.len()
-        );
+        super::check_gemm_lengths(m, n, k, a.len(), b.len(), c.len());
         let at = |i: usize, p: usize| match trans_a {
             Transpose::No => a[i * k + p],
             Transpose::Yes => a[p * m + i],
