@@ -325,86 +325,86 @@ impl<T: Lanes> WithSimd for SoftmaxRows<'_, T> {
 
 // ---- optimiser updates ----
 
-/// `v = β·v + (1 − β)·g; w −= lr·v`.
-pub(crate) struct Momentum<'a, T> {
-    pub lr: T,
-    pub beta: T,
+/// An optimiser rule with one state tensor: `(g, state, w) → (state, w)`.
+pub(crate) trait Update<T: Lanes>: Copy {
+    fn apply<S: Simd>(self, s: S, g: T::V<S>, state: T::V<S>, w: T::V<S>) -> (T::V<S>, T::V<S>);
+}
+
+/// Runs an [`Update`] over a parameter tensor, its gradient and its state.
+pub(crate) struct StateUpdate<'a, T, O> {
+    pub rule: O,
     pub g: &'a [T],
-    pub v: &'a mut [T],
+    pub state: &'a mut [T],
     pub w: &'a mut [T],
 }
 
-impl<T: Lanes> WithSimd for Momentum<'_, T> {
+impl<T: Lanes, O: Update<T>> WithSimd for StateUpdate<'_, T, O> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let (beta, one_minus, neg_lr) = (
-            T::vsplat(s, self.beta),
-            T::vsplat(s, T::ONE - self.beta),
-            T::vsplat(s, -self.lr),
-        );
-        let step = |g: T::V<S>, v: T::V<S>, w: T::V<S>| {
-            let v = T::vfma(s, beta, v, T::vmul(s, one_minus, g));
-            (v, T::vfma(s, neg_lr, v, w))
-        };
         let (gs, g_tail) = T::vsplit::<S>(self.g);
-        let (vs, v_tail) = T::vsplit_mut::<S>(self.v);
+        let (ss, s_tail) = T::vsplit_mut::<S>(self.state);
         let (ws, w_tail) = T::vsplit_mut::<S>(self.w);
-        for ((v, w), &g) in vs.iter_mut().zip(ws.iter_mut()).zip(gs) {
-            (*v, *w) = step(g, *v, *w);
+        for ((st, w), &g) in ss.iter_mut().zip(ws.iter_mut()).zip(gs) {
+            (*st, *w) = self.rule.apply(s, g, *st, *w);
         }
         if !g_tail.is_empty() {
-            let (v, w) = step(
+            let (st, w) = self.rule.apply(
+                s,
                 T::vload_tail(s, g_tail),
-                T::vload_tail(s, v_tail),
+                T::vload_tail(s, s_tail),
                 T::vload_tail(s, w_tail),
             );
-            T::vstore_tail(s, v_tail, v);
+            T::vstore_tail(s, s_tail, st);
             T::vstore_tail(s, w_tail, w);
         }
     }
 }
 
+/// `v = β·v + (1 − β)·g; w −= lr·v`.
+#[derive(Clone, Copy)]
+pub(crate) struct Momentum<T> {
+    pub lr: T,
+    pub beta: T,
+}
+
+impl<T: Lanes> Update<T> for Momentum<T> {
+    #[inline(always)]
+    fn apply<S: Simd>(self, s: S, g: T::V<S>, v: T::V<S>, w: T::V<S>) -> (T::V<S>, T::V<S>) {
+        let v = T::vfma(
+            s,
+            T::vsplat(s, self.beta),
+            v,
+            T::vmul(s, T::vsplat(s, T::ONE - self.beta), g),
+        );
+        (v, T::vfma(s, T::vsplat(s, -self.lr), v, w))
+    }
+}
+
 /// `s = β·s + (1 − β)·g²; w −= lr·g / (√s + ε)`.
-pub(crate) struct RmsProp<'a, T> {
+#[derive(Clone, Copy)]
+pub(crate) struct RmsProp<T> {
     pub lr: T,
     pub beta: T,
     pub epsilon: T,
-    pub g: &'a [T],
-    pub s: &'a mut [T],
-    pub w: &'a mut [T],
 }
 
-impl<T: Lanes> WithSimd for RmsProp<'_, T> {
-    type Output = ();
+impl<T: Lanes> Update<T> for RmsProp<T> {
     #[inline(always)]
-    fn with_simd<S: Simd>(self, s: S) {
-        let (beta, one_minus, lr, eps) = (
-            T::vsplat(s, self.beta),
-            T::vsplat(s, T::ONE - self.beta),
-            T::vsplat(s, self.lr),
-            T::vsplat(s, self.epsilon),
+    fn apply<S: Simd>(self, s: S, g: T::V<S>, sq: T::V<S>, w: T::V<S>) -> (T::V<S>, T::V<S>) {
+        let k = |x: T| T::vsplat(s, x);
+        let sq = T::vfma(
+            s,
+            k(self.beta),
+            sq,
+            T::vmul(s, k(T::ONE - self.beta), T::vmul(s, g, g)),
         );
-        let step = |g: T::V<S>, sq: T::V<S>, w: T::V<S>| {
-            let sq = T::vfma(s, beta, sq, T::vmul(s, one_minus, T::vmul(s, g, g)));
-            let delta = T::vdiv(s, T::vmul(s, lr, g), T::vadd(s, T::vsqrt(s, sq), eps));
-            (sq, T::vsub(s, w, delta))
-        };
-        let (gs, g_tail) = T::vsplit::<S>(self.g);
-        let (ss, s_tail) = T::vsplit_mut::<S>(self.s);
-        let (ws, w_tail) = T::vsplit_mut::<S>(self.w);
-        for ((sq, w), &g) in ss.iter_mut().zip(ws.iter_mut()).zip(gs) {
-            (*sq, *w) = step(g, *sq, *w);
-        }
-        if !g_tail.is_empty() {
-            let (sq, w) = step(
-                T::vload_tail(s, g_tail),
-                T::vload_tail(s, s_tail),
-                T::vload_tail(s, w_tail),
-            );
-            T::vstore_tail(s, s_tail, sq);
-            T::vstore_tail(s, w_tail, w);
-        }
+        let delta = T::vdiv(
+            s,
+            T::vmul(s, k(self.lr), g),
+            T::vadd(s, T::vsqrt(s, sq), k(self.epsilon)),
+        );
+        (sq, T::vsub(s, w, delta))
     }
 }
 

@@ -8,7 +8,7 @@ use pulp::Arch;
 use crate::chunks;
 use crate::kernels::{
     Adam, AddBias, AddRows, Axpy, Exp, LeakyRelu, LeakyReluBack, Map, Map3, Momentum, Product,
-    Relu, RmsProp, Sigmoid, SigmoidBack, SoftmaxRows, SumSquares, Tanh, TanhBack,
+    Relu, RmsProp, Sigmoid, SigmoidBack, SoftmaxRows, StateUpdate, SumSquares, Tanh, TanhBack,
 };
 use crate::lanes::Lanes;
 
@@ -116,8 +116,9 @@ pub(crate) fn softmax_rows<T: Lanes>(arch: Arch, z: &[T], cols: usize, a: &mut [
 }
 
 pub(crate) fn momentum<T: Lanes>(arch: Arch, lr: T, beta: T, g: &[T], v: &mut [T], w: &mut [T]) {
-    chunks::update2(g, v, w, |g, v, w| {
-        arch.dispatch(Momentum { lr, beta, g, v, w })
+    let rule = Momentum { lr, beta };
+    chunks::update2(g, v, w, |g, state, w| {
+        arch.dispatch(StateUpdate { rule, g, state, w })
     })
 }
 
@@ -130,15 +131,9 @@ pub(crate) fn rmsprop<T: Lanes>(
     s: &mut [T],
     w: &mut [T],
 ) {
-    chunks::update2(g, s, w, |g, s, w| {
-        arch.dispatch(RmsProp {
-            lr,
-            beta,
-            epsilon,
-            g,
-            s,
-            w,
-        })
+    let rule = RmsProp { lr, beta, epsilon };
+    chunks::update2(g, s, w, |g, state, w| {
+        arch.dispatch(StateUpdate { rule, g, state, w })
     })
 }
 

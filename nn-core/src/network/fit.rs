@@ -393,13 +393,13 @@ impl<T: Float> Network<T> {
         &self,
         x: &'a Tensor<T>,
         y: Tensor<T>,
-        validation: Option<(&Tensor<T>, &Tensor<T>)>,
+        validation: Option<(&'a Tensor<T>, &Tensor<T>)>,
         config: &FitConfig,
         rng: &mut Rng,
     ) -> Result<(
         Cow<'a, Tensor<T>>,
         Tensor<T>,
-        Option<(Tensor<T>, Tensor<T>)>,
+        Option<(Cow<'a, Tensor<T>>, Tensor<T>)>,
     )> {
         match (validation, config.validation_split) {
             (Some(_), Some(_)) => Err(Error::Config(
@@ -418,7 +418,7 @@ impl<T: Float> Network<T> {
                     ));
                 }
                 let yv = self.loss.prepare_targets(yv, self.outputs())?;
-                Ok((Cow::Borrowed(x), y, Some((xv.clone(), yv))))
+                Ok((Cow::Borrowed(x), y, Some((Cow::Borrowed(xv), yv))))
             }
             (None, Some(fraction)) => {
                 let m = x.rows();
@@ -430,7 +430,7 @@ impl<T: Float> Network<T> {
                 }
                 let order = rng.permutation(m);
                 let (val, train) = order.split_at(n_val);
-                let val = (x.gather_rows(val), y.gather_rows(val));
+                let val = (Cow::Owned(x.gather_rows(val)), y.gather_rows(val));
                 Ok((
                     Cow::Owned(x.gather_rows(train)),
                     y.gather_rows(train),
@@ -446,7 +446,7 @@ impl<T: Float> Network<T> {
         &mut self,
         x: &Tensor<T>,
         y: &Tensor<T>,
-        val: Option<&(Tensor<T>, Tensor<T>)>,
+        val: Option<&(Cow<'_, Tensor<T>>, Tensor<T>)>,
         config: &FitConfig,
         rng: &mut Rng,
         observer: &mut dyn Observer,
