@@ -130,12 +130,13 @@ impl<T: Float> Tensor<T> {
     /// Copies the rows `indices` (in that order) into `out`, reusing its allocation.
     pub fn gather_rows_into(&self, indices: &[usize], out: &mut Tensor<T>) {
         let n = self.row_len();
-        let mut shape = self.shape.clone();
-        if shape.is_empty() {
-            shape.push(1);
+        let tail = self.shape.get(1..).unwrap_or(&[]);
+        if out.shape.first() != Some(&indices.len()) || out.shape[1..] != *tail {
+            out.shape.clear();
+            out.shape.push(indices.len());
+            out.shape.extend_from_slice(tail);
         }
-        shape[0] = indices.len();
-        out.resize(&shape);
+        out.data.resize(indices.len() * n, T::ZERO);
         for (dst, &i) in out.data.chunks_exact_mut(n.max(1)).zip(indices) {
             dst.copy_from_slice(self.row(i));
         }

@@ -181,16 +181,24 @@ pub(crate) fn rows_map2<T: Send + Sync>(
         .for_each(|(a, b, o)| f(a, b, o));
 }
 
-/// `Σ f(chunk)` over chunks of `0..len`, added in chunk order.
+/// `Σ f(chunk)` over chunks of `0..len`, added pairwise in a tree fixed by the number of chunks
+/// (so the result does not depend on the number of threads), without allocating.
 pub(crate) fn sum(len: usize, f: impl Fn(Range<usize>) -> f64 + Sync) -> f64 {
+    fn tree(chunks: Range<usize>, len: usize, f: &(impl Fn(Range<usize>) -> f64 + Sync)) -> f64 {
+        if chunks.len() == 1 {
+            return f(chunks.start * CHUNK..(chunks.end * CHUNK).min(len));
+        }
+        let mid = chunks.start + chunks.len() / 2;
+        let (low, high) = rayon::join(
+            || tree(chunks.start..mid, len, f),
+            || tree(mid..chunks.end, len, f),
+        );
+        low + high
+    }
     if len <= CHUNK {
         return f(0..len);
     }
-    let parts: Vec<f64> = (0..len.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|i| f(i * CHUNK..((i + 1) * CHUNK).min(len)))
-        .collect();
-    parts.iter().sum()
+    tree(0..len.div_ceil(CHUNK), len, &f)
 }
 
 /// A loss kernel `f(z, y, dz) -> Σ` over chunks of whole rows of `cols`, sums added in order.
@@ -209,15 +217,28 @@ pub(crate) fn map2_sum<T: Send + Sync>(
     if z.len() <= size {
         return f(z, y, dz);
     }
-    let parts: Vec<f64> = (
-        z.par_chunks(size),
-        y.par_chunks(size),
-        dz.par_chunks_mut(size),
-    )
-        .into_par_iter()
-        .map(|(z, y, d)| f(z, y, d))
-        .collect();
-    parts.iter().sum()
+    let rows = |i: usize| i * size..((i + 1) * size).min(z.len());
+    fn tree<T: Send + Sync>(
+        chunks: Range<usize>,
+        rows: &(impl Fn(usize) -> Range<usize> + Sync),
+        z: &[T],
+        y: &[T],
+        dz: &mut [T],
+        f: &(impl Fn(&[T], &[T], &mut [T]) -> f64 + Sync),
+    ) -> f64 {
+        if chunks.len() == 1 {
+            return f(z, y, dz);
+        }
+        let mid = chunks.start + chunks.len() / 2;
+        let at = rows(mid).start - rows(chunks.start).start;
+        let ((z0, z1), (y0, y1), (d0, d1)) = (z.split_at(at), y.split_at(at), dz.split_at_mut(at));
+        let (low, high) = rayon::join(
+            || tree(chunks.start..mid, rows, z0, y0, d0, f),
+            || tree(mid..chunks.end, rows, z1, y1, d1, f),
+        );
+        low + high
+    }
+    tree(0..z.len().div_ceil(size), &rows, z, y, dz, &f)
 }
 
 /// `f(first_column, out_block)` over fixed-width blocks of the columns of `x` (rows of

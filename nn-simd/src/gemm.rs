@@ -6,6 +6,9 @@
 //! product. The partition depends on the shape only; rayon merely decides which thread
 //! computes which block, and partial sums over `k` are added in a fixed order.
 
+use std::cell::RefCell;
+use std::thread::LocalKey;
+
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -43,9 +46,46 @@ pub(crate) fn splits(m: usize, n: usize, k: usize) -> bool {
     m.saturating_mul(n).saturating_mul(k) >= min_split_work(m, n)
 }
 
+/// Element types with per-thread buffers for the second half of a split inner dimension, so
+/// that after the first training step a product allocates nothing.
+pub(crate) trait Scratch: Float {
+    fn buffers() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
+}
+
+thread_local! {
+    static F32_BUFFERS: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+    static F64_BUFFERS: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Scratch for f32 {
+    fn buffers() -> &'static LocalKey<RefCell<Vec<Vec<f32>>>> {
+        &F32_BUFFERS
+    }
+}
+
+impl Scratch for f64 {
+    fn buffers() -> &'static LocalKey<RefCell<Vec<Vec<f64>>>> {
+        &F64_BUFFERS
+    }
+}
+
+/// A buffer of `len` zeros from this thread's pool (one is kept per level of nesting).
+fn take_scratch<T: Scratch>(len: usize) -> Vec<T> {
+    let mut buffer = T::buffers()
+        .with_borrow_mut(|pool| pool.pop())
+        .unwrap_or_default();
+    buffer.clear();
+    buffer.resize(len, T::ZERO);
+    buffer
+}
+
+fn give_back_scratch<T: Scratch>(buffer: Vec<T>) {
+    T::buffers().with_borrow_mut(|pool| pool.push(buffer));
+}
+
 /// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::Backend::gemm`).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<T: Float + ComplexField>(
+pub(crate) fn gemm<T: Scratch + ComplexField>(
     trans_a: Transpose,
     trans_b: Transpose,
     m: usize,
@@ -95,7 +135,7 @@ fn cut(len: usize, unit: usize) -> usize {
 /// columns of `C` are halved while they are long; a short, wide product (the `deep` workload's
 /// `150×20` output over `k = 12288`) halves `k` instead, the second half into a buffer that is
 /// then added, so the sum's order is fixed by the shape.
-fn blocks<T: Float + ComplexField>(
+fn blocks<T: Scratch + ComplexField>(
     c: MatMut<'_, T>,
     accum: Accum,
     a: MatRef<'_, T>,
@@ -130,13 +170,15 @@ fn blocks<T: Float + ComplexField>(
         let at = cut(k, 256);
         let (a0, a1) = a.split_at_col(at);
         let (b0, b1) = b.split_at_row(at);
-        let mut second = faer::Mat::<T>::zeros(m, n);
+        let mut buffer = take_scratch::<T>(m * n);
+        let mut second = MatMut::from_column_major_slice_mut(&mut buffer, m, n);
         let mut c = c;
         rayon::join(
             || blocks(c.as_mut(), accum, a0, b0, alpha, min_work),
             || blocks(second.as_mut(), Accum::Replace, a1, b1, alpha, min_work),
         );
-        c += &second;
+        c += second.as_ref();
+        give_back_scratch(buffer);
     } else {
         matmul(c, accum, a, b, alpha, Par::Seq);
     }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{batch_shape, check_grad, check_input, Layer, Mode, ParamMut};
+use super::{check_grad, check_input, Layer, Mode, ParamMut};
 use crate::backend::Transpose::{No, Yes};
 use crate::error::{shape_str, Error, Result};
 use crate::persist::{decode_config, encode_config, LayerRecord};
@@ -134,7 +134,7 @@ impl<T: Float> Layer<T> for Dense<T> {
             ));
         }
         let (m, n_in, n_out) = (a.rows(), self.n_in[0], self.n_out[0]);
-        self.z.resize(&batch_shape(m, &self.n_out));
+        self.z.resize(&[m, self.n_out[0]]);
         // z (m, n_out) = a (m, n_in) · Wᵀ (n_in, n_out) + b
         backend.gemm(
             No,

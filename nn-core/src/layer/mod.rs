@@ -155,11 +155,3 @@ pub(crate) fn check_grad<T: Float>(
     }
     Ok(())
 }
-
-/// `(m, shape…)`.
-pub(crate) fn batch_shape(m: usize, shape: &[usize]) -> Vec<usize> {
-    let mut s = Vec::with_capacity(shape.len() + 1);
-    s.push(m);
-    s.extend_from_slice(shape);
-    s
-}
