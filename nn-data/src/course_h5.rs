@@ -434,3 +434,15 @@ fn type_name(dtype: &Datatype) -> String {
         Datatype::Bitfield { .. } => "bitfields".to_string(),
     }
 }
+
+impl From<CourseSet> for crate::Dataset {
+    /// The images as `(m, h, w, c)` pixel values 0–255 (scale them with
+    /// [`Dataset::scale`](crate::Dataset::scale)), the labels as class indices, the class names from `list_classes`.
+    fn from(set: CourseSet) -> crate::Dataset {
+        let pixels = set.images.iter().map(|&p| f32::from(p)).collect();
+        let x = Tensor::from_vec(&set.shape, pixels).expect("read checks m·h·w·c pixels");
+        // `read` checks that every label is in 0..classes.
+        let labels = set.labels.iter().map(|&l| l as usize).collect();
+        crate::Dataset::with_classes(x, labels, set.classes).expect("read checks the labels")
+    }
+}

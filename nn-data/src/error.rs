@@ -109,6 +109,40 @@ pub enum DataError {
         /// The limit.
         limit: u64,
     },
+    /// A line of a text file (CSV) is wrong: the wrong number of fields, a value that is not
+    /// a number, a missing label.
+    #[error("{}, line {line}: {message}", path.display())]
+    Row {
+        /// The file.
+        path: PathBuf,
+        /// The line, counting from 1 (the header is line 1).
+        line: u64,
+        /// What is wrong, naming the column.
+        message: String,
+    },
+    /// An image folder is not laid out as one sub-folder of images per class.
+    #[error("{}: {message}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// An image file could not be decoded (not an image, truncated, an unsupported format).
+    #[error("{}: cannot decode the image ({message})", path.display())]
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// The decoder's explanation.
+        message: String,
+    },
+    /// Data built in memory does not fit together (no file involved): labels and examples of
+    /// different counts, a split fraction out of range, …
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// `a, b, c`, or `nothing` for an empty list.

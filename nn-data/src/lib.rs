@@ -1,25 +1,53 @@
 //! # nn-data
 //!
-//! Data sets for `nn-core` networks, as batch-first tensors: an image batch is an
-//! `(m, h, w, c)` volume exactly as the files store pixels, flattened to `(m, h·w·c)` in the
-//! same order (the course's `X.reshape(m, -1)`), labels an `(m, 1)` column.
+//! Data sets for `nn-core` networks, as batch-first tensors, in one call each:
 //!
-//! What is here:
+//! | source | function | examples |
+//! | --- | --- | --- |
+//! | a folder with one sub-folder of images per class (PNG, JPEG, BMP) | [`ImageOptions::load_folder`](images::ImageOptions::load_folder) | `(m, h, w, c)`, resized (64×64 RGB by default) |
+//! | one image, preprocessed the same way (for prediction) | [`ImageOptions::load_image`](images::ImageOptions::load_image) | `(1, h, w, c)` |
+//! | the course's HDF5 files | [`course_h5::read_train`] / [`course_h5::read_test`], then `Dataset::from` | `(m, 64, 64, 3)` |
+//! | MNIST IDX files, gzipped or not | [`idx::mnist`], [`idx::read_pair`] | `(m, 28, 28, 1)` |
+//! | CSV with a header and a label column | [`table::Csv::read`] | `(m, n)` |
+//! | the TensorFlow playground's 2-D sets; RGB shape images | [`synthetic::playground`], [`synthetic::shapes`] | `(m, 2)`; `(m, s, s, 3)` |
+//! | built-in face/non-face photos (no files needed) | [`builtin::faces`] | `(200, 64, 64, 3)` |
 //!
-//! - [`course_h5`]: the course's HDF5 files (`train_set_x`, `train_set_y`, `list_classes`),
-//!   read with a pure-Rust reader, e.g. `data/faces_h5/train_faces.h5`.
+//! Each gives a [`Dataset`]: examples (pixel values as stored, 0–255), targets (class indices
+//! or real values) and class names, with scaling ([`Dataset::scale`], [`Standardizer`]),
+//! stratified splits, shuffled mini-batches, one-hot labels, and the tensors `nn-core` trains
+//! on: [`Dataset::flattened`] is the course's `X.reshape(m, -1)` (the `(h, w, c)` order kept),
+//! [`Dataset::x`] the volumes, [`Dataset::y`] the `(m, 1)` class-index column.
 //!
-//! Image folders, MNIST IDX files, CSV and synthetic sets are still to come (issue #4).
+//! ```
+//! use nn_core::Rng;
+//! use nn_data::{builtin, images::ImageOptions};
 //!
-//! Every loader returns a [`DataError`] whose message starts with the file and says what is
-//! wrong in the file's terms, e.g.
+//! let mut rng = Rng::seed(1);
+//! let mut faces = builtin::faces(&ImageOptions::new())?;
+//! faces.scale(1.0 / 255.0);
+//! let (train, test) = faces.split(0.75, &mut rng)?; // stratified: 75 + 75, 25 + 25
+//! let (x, y) = (train.flattened(), train.y()); // (150, 12288), (150, 1)
+//! assert_eq!((x.shape(), y.shape()), (&[150, 12288][..], &[150, 1][..]));
+//! assert_eq!(test.class_counts(), vec![25, 25]);
+//! # Ok::<(), nn_data::DataError>(())
+//! ```
+//!
+//! Every loader returns a [`DataError`] whose message starts with the file (and line, for
+//! text) and says what is wrong in the file's terms, e.g.
 //! `data/x.h5: no dataset "train_set_x" (found: list_classes, test_set_x, test_set_y)`.
 //! Files are treated as untrusted input: a corrupt or hostile file gives an error, never a
 //! panic or a huge allocation.
 
 #![warn(missing_docs)]
 
+pub mod builtin;
 pub mod course_h5;
+mod dataset;
 mod error;
+pub mod idx;
+pub mod images;
+pub mod synthetic;
+pub mod table;
 
+pub use dataset::{Batches, Dataset, Standardizer, Targets};
 pub use error::DataError;
