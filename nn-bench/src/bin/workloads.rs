@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use nn_bench::{run_workload, Workload};
+use nn_bench::{load, run, Workload};
 use nn_core::{Backend, Reference};
 use nn_simd::Simd;
 
@@ -66,9 +66,16 @@ fn main() -> ExitCode {
     };
     let name = backend.name();
     for workload in &args.workloads {
+        let loaded = match load(*workload, &data) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                eprintln!("workloads: {}: {e}", workload.name());
+                return ExitCode::FAILURE;
+            }
+        };
         for _ in 0..args.repeat {
             let started = Instant::now();
-            match run_workload(*workload, &data, backend.clone()) {
+            match run(*workload, &loaded, backend.clone()) {
                 Ok(result) => println!(
                     "workload={} backend={name} threads={threads} seconds={:.3} train_acc={:.3} test_acc={:.3}",
                     workload.name(),
