@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use nn_conv::{ConvLayers, Padding};
 use nn_core::{Backend, FitConfig, Init, Loss, Network, Optimizer, Rng, Tensor};
 use nn_data::{course_h5, idx, DataError, Dataset};
 
@@ -24,6 +25,12 @@ pub enum Workload {
     /// `[784, 128, 64, 10]`, ReLU, softmax on `mnist5k`: Adam lr 1e-3, batch 64, shuffled,
     /// 10 epochs.
     Mlp,
+    /// Conv 3×3 1→8 pad 1, ReLU, max-pool 2; conv 3×3 8→16 pad 1, ReLU, max-pool 2; dense 10;
+    /// softmax, on `mnist5k` as `(m, 28, 28, 1)`: Adam lr 1e-3, batch 64, 5 epochs.
+    Cnn,
+    /// The same blocks (3→8, 8→16) on `faces_h5` as `(m, 64, 64, 3)`, dense 2, softmax:
+    /// Adam lr 1e-3, batch 32, 20 epochs.
+    CnnRgb,
 }
 
 impl Workload {
@@ -33,6 +40,8 @@ impl Workload {
             Workload::Logistic => "logistic",
             Workload::Deep => "deep",
             Workload::Mlp => "mlp",
+            Workload::Cnn => "cnn",
+            Workload::CnnRgb => "cnn-rgb",
         }
     }
 }
@@ -48,8 +57,9 @@ pub struct WorkloadResult {
     pub test_accuracy: f64,
 }
 
-/// A workload's data: training and test examples flattened to `(m, n_x)` with pixels in
-/// `[0, 1]`, labels as an `(m, 1)` column of class indices.
+/// A workload's data: training and test examples with pixels in `[0, 1]`, flattened to
+/// `(m, n_x)` for the dense workloads and as `(m, h, w, c)` volumes for the convolutional
+/// ones; labels as an `(m, 1)` column of class indices.
 pub struct Data {
     /// Training examples.
     pub x: Tensor<f32>,
@@ -62,14 +72,22 @@ pub struct Data {
 }
 
 impl Data {
-    fn from_sets(mut train: Dataset, mut test: Dataset) -> Data {
+    fn from_sets(mut train: Dataset, mut test: Dataset, volumes: bool) -> Data {
         train.scale(1.0 / 255.0);
         test.scale(1.0 / 255.0);
+        let (y, y_test) = (train.y(), test.y());
+        let x = |d: Dataset| {
+            if volumes {
+                d.x().clone()
+            } else {
+                d.into_flattened()
+            }
+        };
         Data {
-            y: train.y(),
-            x: train.into_flattened(),
-            y_test: test.y(),
-            x_test: test.into_flattened(),
+            y,
+            x: x(train),
+            y_test,
+            x_test: x(test),
         }
     }
 }
@@ -81,15 +99,16 @@ impl Data {
 ///
 /// The loader's error, naming the file.
 pub fn load(workload: Workload, data: &Path) -> Result<Data, DataError> {
+    let volumes = matches!(workload, Workload::Cnn | Workload::CnnRgb);
     match workload {
-        Workload::Logistic | Workload::Deep => {
+        Workload::Logistic | Workload::Deep | Workload::CnnRgb => {
             let train = course_h5::read_train(&data.join("faces_h5/train_faces.h5"))?;
             let test = course_h5::read_test(&data.join("faces_h5/test_faces.h5"))?;
-            Ok(Data::from_sets(train.into(), test.into()))
+            Ok(Data::from_sets(train.into(), test.into(), volumes))
         }
-        Workload::Mlp => {
+        Workload::Mlp | Workload::Cnn => {
             let [train, test] = idx::mnist(&data.join("mnist5k"))?;
-            Ok(Data::from_sets(train, test))
+            Ok(Data::from_sets(train, test, volumes))
         }
     }
 }
@@ -140,6 +159,28 @@ pub fn run(
                 .epochs(10)
                 .batch_size(64),
         ),
+        Workload::Cnn | Workload::CnnRgb => {
+            let (input, classes, epochs, batch) = match workload {
+                Workload::Cnn => ([28, 28, 1], 10, 5, 64),
+                _ => ([64, 64, 3], 2, 20, 32),
+            };
+            (
+                Network::builder(&input)
+                    .init(Init::He)
+                    .conv2d(8, 3, Padding::uniform(1))
+                    .relu()
+                    .max_pool(2)
+                    .conv2d(16, 3, Padding::uniform(1))
+                    .relu()
+                    .max_pool(2)
+                    .flatten()
+                    .dense(classes)
+                    .loss(Loss::CategoricalCrossEntropy),
+                FitConfig::new(Optimizer::adam(1e-3))
+                    .epochs(epochs)
+                    .batch_size(batch),
+            )
+        }
     };
     let mut net = builder.build(backend, &mut rng)?;
     let started = Instant::now();

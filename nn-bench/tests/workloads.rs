@@ -35,3 +35,15 @@ fn deep_network_on_faces_h5() {
 fn mlp_on_mnist5k() {
     check(Workload::Mlp, 0.92);
 }
+
+/// Issue #5: at least 92 % on `mnist5k`.
+#[test]
+fn cnn_on_mnist5k() {
+    check(Workload::Cnn, 0.92);
+}
+
+/// Issue #5: at least 95 % on `faces_h5`.
+#[test]
+fn cnn_rgb_on_faces_h5() {
+    check(Workload::CnnRgb, 0.95);
+}

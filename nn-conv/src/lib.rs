@@ -1,4 +1,132 @@
 //! # nn-conv
 //!
-//! Convolution and pooling over `(m, h, w, c)` image volumes. Not written yet: it is issue #5.
-//! Until then this crate exports nothing, so that nothing pretends to work.
+//! Convolutional networks over image volumes `(m, h, w, c)`, channels last as the course and
+//! the image files lay them out: [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`],
+//! layers of `nn-core` that go in the same network as dense layers and train on any backend
+//! (every inner loop is a backend kernel: image-to-column and its adjoint, the products,
+//! pooling). This crate does not depend on `nn-simd`; pass `Simd` to `build` for speed.
+//!
+//! ```
+//! use nn_conv::{ConvLayers, Padding};
+//! use nn_core::{Init, Loss, Network, Reference, Rng};
+//!
+//! let mut rng = Rng::seed(0);
+//! // conv 3×3 3→8 "same", ReLU, max-pool 2; flatten; dense 2 (logits for softmax + CE).
+//! let net = Network::<f32>::builder(&[64, 64, 3])
+//!     .init(Init::He)
+//!     .conv2d(8, 3, Padding::Same)
+//!     .relu()
+//!     .max_pool(2)
+//!     .flatten()
+//!     .dense(2)
+//!     .loss(Loss::CategoricalCrossEntropy)
+//!     .build(Reference, &mut rng)?;
+//! assert_eq!(net.parameter_count(), 3 * 3 * 3 * 8 + 8 + 32 * 32 * 8 * 2 + 2);
+//! # Ok::<(), nn_core::Error>(())
+//! ```
+//!
+//! Model files of networks with these layers load with [`registry`] (the core layers and
+//! these): `Network::load_with(path, backend, &nn_conv::registry())`.
+
+#![warn(missing_docs)]
+
+mod conv2d;
+mod flatten;
+mod pool;
+
+pub use conv2d::{Conv2d, Conv2dSpec, Padding};
+pub use flatten::Flatten;
+pub use pool::{Avg, AvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
+
+use nn_core::layer::{Layer, LayerRegistry};
+use nn_core::{Error, Float, NetworkBuilder};
+
+/// Adds the loaders of this crate's layers to `registry`.
+pub fn register<T: Float>(registry: &mut LayerRegistry<T>) {
+    registry.register("conv2d", Conv2d::<T>::load);
+    registry.register("max_pool2d", MaxPool2d::<T>::load);
+    registry.register("avg_pool2d", AvgPool2d::<T>::load);
+    registry.register("flatten", Flatten::<T>::load);
+}
+
+/// The core layers and this crate's, for loading model files.
+pub fn registry<T: Float>() -> LayerRegistry<T> {
+    let mut r = LayerRegistry::core();
+    register(&mut r);
+    r
+}
+
+/// The volume `[h, w, c]` a layer receives, or a configuration error naming the layer.
+fn volume(layer: &str, shape: &[usize]) -> nn_core::Result<[usize; 3]> {
+    match shape {
+        &[h, w, c] => Ok([h, w, c]),
+        _ => Err(Error::Config(format!(
+            "{layer} needs (h, w, c) image volumes, but the previous layer gives shape {shape:?}"
+        ))),
+    }
+}
+
+/// Convolution layers for [`NetworkBuilder`]: `use nn_conv::ConvLayers;` then
+/// `builder.conv2d(…).relu().max_pool(2).flatten().dense(…)`.
+pub trait ConvLayers: Sized {
+    /// `filters` square `k × k` filters at stride 1 with `padding`, weights from the
+    /// builder's initialiser (He or Xavier by fan-in `k·k·c`).
+    fn conv2d(self, filters: usize, k: usize, padding: Padding) -> Self {
+        self.conv2d_spec(Conv2dSpec::new(filters, k, padding))
+    }
+
+    /// A convolution of any kernel, stride and padding.
+    fn conv2d_spec(self, spec: Conv2dSpec) -> Self;
+
+    /// Max pooling with a `k × k` window at stride `k` (PyTorch's `MaxPool2d(k)`).
+    fn max_pool(self, k: usize) -> Self {
+        self.max_pool_with([k, k], [k, k])
+    }
+
+    /// Max pooling with any window and stride (h, w).
+    fn max_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self;
+
+    /// Average pooling with a `k × k` window at stride `k`.
+    fn avg_pool(self, k: usize) -> Self {
+        self.avg_pool_with([k, k], [k, k])
+    }
+
+    /// Average pooling with any window and stride (h, w).
+    fn avg_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self;
+
+    /// Flattens `(h, w, c)` volumes to rows, keeping that order.
+    fn flatten(self) -> Self;
+}
+
+impl<T: Float> ConvLayers for NetworkBuilder<T> {
+    fn conv2d_spec(self, spec: Conv2dSpec) -> Self {
+        self.layer(move |shape, init, rng| {
+            Ok(
+                Box::new(Conv2d::new(volume("Conv2d", shape)?, spec, init, rng)?)
+                    as Box<dyn Layer<T>>,
+            )
+        })
+    }
+
+    fn max_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self {
+        self.layer(move |shape, _, _| {
+            Ok(
+                Box::new(MaxPool2d::new(volume("MaxPool2d", shape)?, window, stride)?)
+                    as Box<dyn Layer<T>>,
+            )
+        })
+    }
+
+    fn avg_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self {
+        self.layer(move |shape, _, _| {
+            Ok(
+                Box::new(AvgPool2d::new(volume("AvgPool2d", shape)?, window, stride)?)
+                    as Box<dyn Layer<T>>,
+            )
+        })
+    }
+
+    fn flatten(self) -> Self {
+        self.layer(|shape, _, _| Ok(Box::new(Flatten::new(shape)?) as Box<dyn Layer<T>>))
+    }
+}

@@ -33,10 +33,11 @@ mod gemm;
 mod kernels;
 mod lanes;
 mod ops;
+mod windows;
 
 use std::sync::Arc;
 
-use nn_core::backend::AdamStep;
+use nn_core::backend::{AdamStep, Window};
 use nn_core::{Activation, Backend, Reference, Transpose};
 
 /// The fast CPU backend. Threads come from rayon: the global pool (which honours
@@ -254,6 +255,40 @@ macro_rules! impl_backend {
             ) {
                 self.run(w.len() > chunks::CHUNK, || {
                     ops::adam(self.arch, p, g, m, v, w)
+                })
+            }
+
+            fn im2col(&self, g: &Window, x: &[$t], cols: &mut [$t]) {
+                self.run(windows::large(g, g.patch_len()), || {
+                    windows::im2col(g, x, cols)
+                })
+            }
+
+            fn col2im(&self, g: &Window, cols: &[$t], dx: &mut [$t]) {
+                self.run(windows::large(g, g.patch_len()), || {
+                    windows::col2im(g, cols, dx)
+                })
+            }
+
+            fn max_pool(&self, g: &Window, x: &[$t], y: &mut [$t], arg: &mut [u32]) {
+                self.run(windows::large(g, g.channels), || {
+                    windows::max_pool(g, x, y, arg)
+                })
+            }
+
+            fn max_pool_backward(&self, g: &Window, dy: &[$t], arg: &[u32], dx: &mut [$t]) {
+                self.run(windows::large(g, g.channels), || {
+                    windows::max_pool_backward(g, dy, arg, dx)
+                })
+            }
+
+            fn avg_pool(&self, g: &Window, x: &[$t], y: &mut [$t]) {
+                self.run(windows::large(g, g.channels), || windows::avg_pool(g, x, y))
+            }
+
+            fn avg_pool_backward(&self, g: &Window, dy: &[$t], dx: &mut [$t]) {
+                self.run(windows::large(g, g.channels), || {
+                    windows::avg_pool_backward(g, dy, dx)
                 })
             }
         }

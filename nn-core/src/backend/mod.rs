@@ -5,8 +5,10 @@
 //! All matrices are row-major slices. Costs and other reductions are returned as `f64`.
 
 mod reference;
+pub mod window;
 
 pub use reference::Reference;
+pub use window::Window;
 
 use std::sync::Arc;
 
@@ -116,6 +118,25 @@ pub trait Backend<T: Float>: Send + Sync {
     /// w −= lr·m̂ / (√v̂ + ε)` with the bias corrections `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`.
     #[allow(clippy::too_many_arguments)]
     fn adam_step(&self, p: AdamStep<T>, g: &[T], m: &mut [T], v: &mut [T], w: &mut [T]);
+
+    /// Image-to-column over `(m, h, w, c)` volumes (see [`window::im2col`]): `cols` is
+    /// `(m·out_h·out_w, k_h·k_w·c)`.
+    fn im2col(&self, g: &Window, x: &[T], cols: &mut [T]);
+
+    /// The adjoint of `im2col` (see [`window::col2im`]): overwrites `dx`.
+    fn col2im(&self, g: &Window, cols: &[T], dx: &mut [T]);
+
+    /// Max pooling (see [`window::max_pool`]), recording where each maximum was.
+    fn max_pool(&self, g: &Window, x: &[T], y: &mut [T], arg: &mut [u32]);
+
+    /// The backward pass of max pooling: overwrites `dx`.
+    fn max_pool_backward(&self, g: &Window, dy: &[T], arg: &[u32], dx: &mut [T]);
+
+    /// Average pooling (see [`window::avg_pool`]).
+    fn avg_pool(&self, g: &Window, x: &[T], y: &mut [T]);
+
+    /// The backward pass of average pooling: overwrites `dx`.
+    fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]);
 }
 
 /// Panics unless `A`, `B` and `C` of a [`Backend::gemm`] call hold `m×k`, `k×n` and `m×n`
@@ -207,5 +228,23 @@ impl<T: Float, B: Backend<T> + ?Sized> Backend<T> for Arc<B> {
     }
     fn adam_step(&self, p: AdamStep<T>, g: &[T], m: &mut [T], v: &mut [T], w: &mut [T]) {
         (**self).adam_step(p, g, m, v, w)
+    }
+    fn im2col(&self, g: &Window, x: &[T], cols: &mut [T]) {
+        (**self).im2col(g, x, cols)
+    }
+    fn col2im(&self, g: &Window, cols: &[T], dx: &mut [T]) {
+        (**self).col2im(g, cols, dx)
+    }
+    fn max_pool(&self, g: &Window, x: &[T], y: &mut [T], arg: &mut [u32]) {
+        (**self).max_pool(g, x, y, arg)
+    }
+    fn max_pool_backward(&self, g: &Window, dy: &[T], arg: &[u32], dx: &mut [T]) {
+        (**self).max_pool_backward(g, dy, arg, dx)
+    }
+    fn avg_pool(&self, g: &Window, x: &[T], y: &mut [T]) {
+        (**self).avg_pool(g, x, y)
+    }
+    fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]) {
+        (**self).avg_pool_backward(g, dy, dx)
     }
 }

@@ -1,7 +1,7 @@
 //! `Reference`: every kernel as the plain loop a student writes first. Slow, obviously right,
 //! and the oracle for faster backends.
 
-use super::{Activation, AdamStep, Backend, Transpose};
+use super::{window, Activation, AdamStep, Backend, Transpose, Window};
 use crate::Float;
 
 /// The plain-loop backend.
@@ -253,6 +253,30 @@ impl<T: Float> Backend<T> for Reference {
             let v_hat = v[i] / c2;
             w[i] -= p.lr * m_hat / (v_hat.sqrt() + p.epsilon);
         }
+    }
+
+    fn im2col(&self, g: &Window, x: &[T], cols: &mut [T]) {
+        window::im2col(g, x, cols)
+    }
+
+    fn col2im(&self, g: &Window, cols: &[T], dx: &mut [T]) {
+        window::col2im(g, cols, dx)
+    }
+
+    fn max_pool(&self, g: &Window, x: &[T], y: &mut [T], arg: &mut [u32]) {
+        window::max_pool(g, x, y, arg)
+    }
+
+    fn max_pool_backward(&self, g: &Window, dy: &[T], arg: &[u32], dx: &mut [T]) {
+        window::max_pool_backward(g, dy, arg, dx)
+    }
+
+    fn avg_pool(&self, g: &Window, x: &[T], y: &mut [T]) {
+        window::avg_pool(g, x, y)
+    }
+
+    fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]) {
+        window::avg_pool_backward(g, dy, dx)
     }
 }
 

@@ -104,7 +104,7 @@ pub trait Layer<T: Float>: Send {
 
 /// Checks that `input` is a batch of examples of shape `expected`; `op` names the operation
 /// (built only on error, so the hot path allocates nothing).
-pub(crate) fn check_input<T: Float>(
+pub fn check_input<T: Float>(
     op: impl FnOnce() -> String,
     expected: &[usize],
     input: &Tensor<T>,
@@ -127,7 +127,7 @@ pub(crate) fn check_input<T: Float>(
 
 /// Checks that `d_output` has the shape of the output of the last forward pass, and that
 /// `input` is a batch of as many examples.
-pub(crate) fn check_grad<T: Float>(
+pub fn check_grad<T: Float>(
     op: impl FnOnce() -> String,
     input: &Tensor<T>,
     output: &Tensor<T>,

@@ -1,0 +1,201 @@
+//! `Simd` agrees with `Reference` on the convolution and pooling kernels and on whole CNNs;
+//! networks with these layers save and load; bad shapes give clear errors.
+
+use nn_conv::{ConvLayers, Padding};
+use nn_core::backend::Window;
+use nn_core::{Backend, FitConfig, Init, Loss, Network, Optimizer, Reference, Rng, Tensor};
+use nn_simd::Simd;
+use proptest::prelude::*;
+
+fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..n).map(|_| rng.normal()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn window_kernels_are_identical_on_both_backends(
+        batch in 0usize..5, h in 1usize..9, w in 1usize..9, c in 1usize..5,
+        kh in 1usize..4, kw in 1usize..4, sh in 1usize..3, sw in 1usize..3,
+        pad in 0usize..3, seed in 0u64..1000,
+    ) {
+        let pad = [pad.min(kh - 1), (pad + 1).min(kh - 1), pad.min(kw - 1), 0];
+        let Ok(g) = Window::new(batch, [h, w, c], [kh, kw], [sh, sw], pad) else {
+            return Ok(()); // a window that does not fit: refused by both
+        };
+        let mut rng = Rng::seed(seed);
+        let simd = Simd::with_threads(2).unwrap();
+        let x = random(batch * g.image_len(), &mut rng);
+        let cols_len = batch * g.positions() * g.patch_len();
+        let (mut a, mut b) = (vec![0f32; cols_len], vec![1f32; cols_len]);
+        Reference.im2col(&g, &x, &mut a);
+        simd.im2col(&g, &x, &mut b);
+        prop_assert_eq!(&a, &b);
+        let dcols = random(cols_len, &mut rng);
+        let (mut da, mut db) = (vec![0f32; x.len()], vec![1f32; x.len()]);
+        Reference.col2im(&g, &dcols, &mut da);
+        simd.col2im(&g, &dcols, &mut db);
+        prop_assert_eq!(&da, &db);
+        // Pooling has no padding.
+        let Ok(p) = Window::new(batch, [h, w, c], [kh, kw], [sh, sw], [0; 4]) else { return Ok(()) };
+        let out = batch * p.positions() * c;
+        let (mut ya, mut yb) = (vec![0f32; out], vec![1f32; out]);
+        let (mut aa, mut ab) = (vec![0u32; out], vec![1u32; out]);
+        Reference.max_pool(&p, &x, &mut ya, &mut aa);
+        simd.max_pool(&p, &x, &mut yb, &mut ab);
+        prop_assert_eq!(&ya, &yb);
+        prop_assert_eq!(&aa, &ab);
+        let dy = random(out, &mut rng);
+        Reference.max_pool_backward(&p, &dy, &aa, &mut da);
+        simd.max_pool_backward(&p, &dy, &ab, &mut db);
+        prop_assert_eq!(&da, &db);
+        Reference.avg_pool(&p, &x, &mut ya);
+        simd.avg_pool(&p, &x, &mut yb);
+        prop_assert_eq!(&ya, &yb);
+        Reference.avg_pool_backward(&p, &dy, &mut da);
+        simd.avg_pool_backward(&p, &dy, &mut db);
+        prop_assert_eq!(&da, &db);
+    }
+}
+
+#[test]
+fn im2col_lays_out_patches_and_col2im_is_its_adjoint() {
+    // <im2col(x), c> = <x, col2im(c)> for random x and c: the definition of the adjoint.
+    let g = Window::new(2, [5, 4, 3], [3, 2], [2, 1], [1, 1, 0, 1]).unwrap();
+    let mut rng = Rng::seed(2);
+    let x: Vec<f64> = (0..2 * g.image_len()).map(|_| rng.normal()).collect();
+    let c: Vec<f64> = (0..2 * g.positions() * g.patch_len())
+        .map(|_| rng.normal())
+        .collect();
+    let mut cols = vec![0.0; c.len()];
+    Reference.im2col(&g, &x, &mut cols);
+    let mut back = vec![0.0; x.len()];
+    Reference.col2im(&g, &c, &mut back);
+    let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
+    let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+    assert!(
+        (lhs - rhs).abs() < 1e-10 * lhs.abs().max(1.0),
+        "{lhs} vs {rhs}"
+    );
+    // The first patch: rows −1…1 (the first is padding), columns 0…1.
+    assert_eq!(&cols[..6], &[0.0; 6]);
+    assert_eq!(&cols[6..9], &x[0..3]);
+}
+
+fn cnn(backend: impl Backend<f32> + 'static) -> Network<f32> {
+    Network::<f32>::builder(&[12, 10, 3])
+        .init(Init::He)
+        .conv2d(6, 3, Padding::Same)
+        .relu()
+        .max_pool(2)
+        .conv2d(4, 3, Padding::uniform(1))
+        .relu()
+        .avg_pool(2)
+        .flatten()
+        .dense(3)
+        .loss(Loss::CategoricalCrossEntropy)
+        .build(backend, &mut Rng::seed(4))
+        .unwrap()
+}
+
+fn data() -> (Tensor<f32>, Tensor<f32>) {
+    let mut rng = Rng::seed(8);
+    let m = 40;
+    let x = Tensor::from_vec(&[m, 12, 10, 3], random(m * 360, &mut rng)).unwrap();
+    // The class is which third of the image is brightest.
+    let y: Vec<f32> = (0..m)
+        .map(|i| {
+            let img = x.row(i);
+            let band = |b: usize| -> f32 {
+                (b * 4..b * 4 + 4)
+                    .flat_map(|r| img[r * 30..r * 30 + 30].iter())
+                    .sum()
+            };
+            (0..3).max_by(|&a, &b| band(a).total_cmp(&band(b))).unwrap() as f32
+        })
+        .collect();
+    (x, Tensor::from_vec(&[m, 1], y).unwrap())
+}
+
+#[test]
+fn a_cnn_trains_the_same_on_both_backends() {
+    let (x, y) = data();
+    let config = FitConfig::new(Optimizer::adam(0.01))
+        .epochs(30)
+        .batch_size(8);
+    let mut a = cnn(Reference);
+    let mut b = cnn(Simd::with_threads(2).unwrap());
+    let ha = a.fit(&x, &y, &config, &mut Rng::seed(1)).unwrap();
+    let hb = b.fit(&x, &y, &config, &mut Rng::seed(1)).unwrap();
+    // The products round differently (faer vs plain loops): costs agree to 1e-3 after
+    // 150 steps, accuracies are equal within one example.
+    let (ca, cb) = (ha.final_cost(), hb.final_cost());
+    assert!(
+        (ca - cb).abs() < 1e-3 * ca.abs().max(1e-3) + 1e-4,
+        "{ca} vs {cb}"
+    );
+    let (ea, eb) = (a.evaluate(&x, &y).unwrap(), b.evaluate(&x, &y).unwrap());
+    let (aa, ab) = (ea.accuracy.unwrap(), eb.accuracy.unwrap());
+    assert!(
+        aa > 0.8 && (aa - ab).abs() <= 1.0 / 40.0 + 1e-9,
+        "{aa} vs {ab}"
+    );
+}
+
+#[test]
+fn cnns_save_and_load() {
+    let (x, _) = data();
+    let mut net = cnn(Reference);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cnn.nn");
+    net.save(&path).unwrap();
+    let mut back = Network::<f32>::load_with(&path, Reference, &nn_conv::registry()).unwrap();
+    assert_eq!(
+        net.predict_proba(&x).unwrap(),
+        back.predict_proba(&x).unwrap()
+    );
+    assert_eq!(net.summary(), back.summary());
+    // Without nn-conv's loaders the error says what is missing.
+    let e = Network::<f32>::load(&path, Reference)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("unknown layer kind \"conv2d\""), "{e}");
+}
+
+#[test]
+fn bad_shapes_are_errors_naming_the_layer() {
+    let e = Network::<f32>::builder(&[784])
+        .conv2d(8, 3, Padding::Same)
+        .build(Reference, &mut Rng::seed(0))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains(
+            "Conv2d needs (h, w, c) image volumes, but the previous layer gives shape [784]"
+        ),
+        "{e}"
+    );
+    let e = Network::<f32>::builder(&[4, 4, 1])
+        .conv2d(8, 7, Padding::Valid)
+        .build(Reference, &mut Rng::seed(0))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("a 7×7 window does not fit in a 4×4 input"),
+        "{e}"
+    );
+    let e = Network::<f32>::builder(&[8, 8, 3])
+        .conv2d(2, 3, Padding::Same)
+        .flatten()
+        .dense(1)
+        .build(Reference, &mut Rng::seed(0))
+        .unwrap()
+        .predict(&Tensor::zeros(&[2, 8, 8, 1]))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("(2, 8, 8, 1)"), "{e}");
+}
