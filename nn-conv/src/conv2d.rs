@@ -78,6 +78,20 @@ impl Padding {
     }
 }
 
+/// How a convolution is computed (the results agree to rounding).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConvMethod {
+    /// Direct for inputs of at most 4 channels, columns otherwise (measured on the `cnn` and
+    /// `cnn-rgb` workloads: see the README).
+    #[default]
+    Auto,
+    /// Image-to-column and one matrix product.
+    Columns,
+    /// Each input value times its row of the transposed filters, without the column matrix
+    /// (which for few channels is `k_h·k_w` times larger than the input).
+    Direct,
+}
+
 /// The shape of a convolution: what a model file stores besides the parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conv2dSpec {
@@ -89,6 +103,8 @@ pub struct Conv2dSpec {
     pub stride: [usize; 2],
     /// Zero padding.
     pub padding: Padding,
+    /// How it is computed.
+    pub method: ConvMethod,
 }
 
 impl Conv2dSpec {
@@ -99,6 +115,7 @@ impl Conv2dSpec {
             kernel: [k, k],
             stride: [1, 1],
             padding,
+            method: ConvMethod::Auto,
         }
     }
 
@@ -112,6 +129,27 @@ impl Conv2dSpec {
     pub fn stride(mut self, h: usize, w: usize) -> Self {
         self.stride = [h, w];
         self
+    }
+
+    /// Another method.
+    pub fn method(mut self, method: ConvMethod) -> Self {
+        self.method = method;
+        self
+    }
+}
+
+/// Inputs with at most this many channels are convolved directly (each input value times its
+/// row of the transposed filters) rather than through the column matrix, which would be
+/// `k_h·k_w` times larger than the input.
+const DIRECT_MAX_CHANNELS: usize = 4;
+
+/// `out` (`cols × rows`) = `a` (`rows × cols`) transposed: the filters' layout for the
+/// direct method (a few hundred values per step).
+fn transpose<T: Float>(a: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    for (r, row) in a.chunks_exact(cols.max(1)).enumerate().take(rows) {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
     }
 }
 
@@ -128,10 +166,13 @@ pub struct Conv2d<T> {
     output: [usize; 3],
     spec: Conv2dSpec,
     window: Window,
-    w: Tensor<T>,     // (F, k_h, k_w, c)
-    b: Tensor<T>,     // (F)
-    dw: Tensor<T>,    // (F, k_h, k_w, c)
-    db: Tensor<T>,    // (F)
+    w: Tensor<T>,  // (F, k_h, k_w, c)
+    b: Tensor<T>,  // (F)
+    dw: Tensor<T>, // (F, k_h, k_w, c)
+    db: Tensor<T>, // (F)
+    direct: bool,
+    w_t: Tensor<T>,   // (k_h·k_w·c, F), for the direct method
+    dw_t: Tensor<T>,  // (k_h·k_w·c, F)
     cols: Tensor<T>,  // (m·out_h·out_w, k_h·k_w·c)
     z: Tensor<T>,     // (m, out_h, out_w, F)
     dcols: Tensor<T>, // (m·out_h·out_w, k_h·k_w·c)
@@ -171,7 +212,15 @@ impl<T: Float> Conv2d<T> {
         let (w, b) =
             params.unwrap_or_else(|| (Tensor::zeros(&shape), Tensor::zeros(&[spec.filters])));
         let k = window.patch_len();
+        let direct = match spec.method {
+            ConvMethod::Direct => true,
+            ConvMethod::Columns => false,
+            ConvMethod::Auto => input[2] <= DIRECT_MAX_CHANNELS,
+        };
         Ok(Conv2d {
+            direct,
+            w_t: Tensor::zeros(&[k, spec.filters]),
+            dw_t: Tensor::zeros(&[k, spec.filters]),
             input,
             output: [window.out_h, window.out_w, spec.filters],
             spec,
@@ -293,10 +342,21 @@ impl<T: Float> Layer<T> for Conv2d<T> {
         let m = x.rows();
         let g = self.window.with_batch(m);
         let (rows, k, f) = (m * g.positions(), g.patch_len(), self.spec.filters);
-        self.cols.resize(&[rows, k]);
-        backend.im2col(&g, x.data(), self.cols.data_mut());
         let [oh, ow, _] = self.output;
         self.z.resize(&[m, oh, ow, f]);
+        if self.direct {
+            transpose(self.w.data(), f, k, self.w_t.data_mut());
+            backend.conv_direct(
+                &g,
+                x.data(),
+                self.w_t.data(),
+                self.b.data(),
+                self.z.data_mut(),
+            );
+            return Ok(());
+        }
+        self.cols.resize(&[rows, k]);
+        backend.im2col(&g, x.data(), self.cols.data_mut());
         // Z (m·out_h·out_w, F) = cols (…, k_h·k_w·c) · Wᵀ (k_h·k_w·c, F) + b
         backend.gemm(
             No,
@@ -330,19 +390,25 @@ impl<T: Float> Layer<T> for Conv2d<T> {
         check_grad(op, x, &self.z, dz)?;
         let g = self.window.with_batch(x.rows());
         let (rows, k, f) = (x.rows() * g.positions(), g.patch_len(), self.spec.filters);
-        // dW (F, k_h·k_w·c) = dZᵀ (F, rows) · cols (rows, k_h·k_w·c)
-        backend.gemm(
-            Yes,
-            No,
-            f,
-            k,
-            rows,
-            T::ONE,
-            dz.data(),
-            self.cols.data(),
-            T::ZERO,
-            self.dw.data_mut(),
-        );
+        if self.direct {
+            // dWᵀ (k_h·k_w·c, F) = Σ over positions of patchᵀ · dZ_row
+            backend.conv_direct_weight_grad(&g, x.data(), dz.data(), self.dw_t.data_mut());
+            transpose(self.dw_t.data(), k, f, self.dw.data_mut());
+        } else {
+            // dW (F, k_h·k_w·c) = dZᵀ (F, rows) · cols (rows, k_h·k_w·c)
+            backend.gemm(
+                Yes,
+                No,
+                f,
+                k,
+                rows,
+                T::ONE,
+                dz.data(),
+                self.cols.data(),
+                T::ZERO,
+                self.dw.data_mut(),
+            );
+        }
         // db = Σ over every position of every example of dZ
         backend.sum_rows(dz.data(), T::ONE, self.db.data_mut());
         if need_input_grad {

@@ -34,7 +34,7 @@ mod conv2d;
 mod flatten;
 mod pool;
 
-pub use conv2d::{Conv2d, Conv2dSpec, Padding};
+pub use conv2d::{Conv2d, Conv2dSpec, ConvMethod, Padding};
 pub use flatten::Flatten;
 pub use pool::{Avg, AvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
 

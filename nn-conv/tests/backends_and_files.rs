@@ -15,7 +15,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn window_kernels_are_identical_on_both_backends(
-        batch in 0usize..5, h in 1usize..9, w in 1usize..9, c in 1usize..5,
+        batch in 0usize..5, h in 1usize..9, w in 1usize..9, c in prop::sample::select(vec![1usize, 2, 3, 4, 8, 16]),
+        filters in prop::sample::select(vec![1usize, 3, 4, 8, 16, 32]),
         kh in 1usize..4, kw in 1usize..4, sh in 1usize..3, sw in 1usize..3,
         pad in 0usize..3, seed in 0u64..1000,
     ) {
@@ -36,6 +37,20 @@ proptest! {
         Reference.col2im(&g, &dcols, &mut da);
         simd.col2im(&g, &dcols, &mut db);
         prop_assert_eq!(&da, &db);
+        // Direct convolution and its weight gradient: same sums, FMA rounding in Simd.
+        let w_t = random(g.patch_len() * filters, &mut rng);
+        let bias = random(filters, &mut rng);
+        let out = batch * g.positions() * filters;
+        let (mut za, mut zb) = (vec![0f32; out], vec![1f32; out]);
+        Reference.conv_direct(&g, &x, &w_t, &bias, &mut za);
+        simd.conv_direct(&g, &x, &w_t, &bias, &mut zb);
+        let tol = |a: &[f32], b: &[f32], n: usize| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-6 * n as f32 * (1.0 + a.abs()));
+        prop_assert!(tol(&za, &zb, g.patch_len()));
+        let dz = random(out, &mut rng);
+        let (mut wa, mut wb) = (vec![0f32; w_t.len()], vec![1f32; w_t.len()]);
+        Reference.conv_direct_weight_grad(&g, &x, &dz, &mut wa);
+        simd.conv_direct_weight_grad(&g, &x, &dz, &mut wb);
+        prop_assert!(tol(&wa, &wb, batch * g.positions() + 1));
         // Pooling has no padding.
         let Ok(p) = Window::new(batch, [h, w, c], [kh, kw], [sh, sw], [0; 4]) else { return Ok(()) };
         let out = batch * p.positions() * c;

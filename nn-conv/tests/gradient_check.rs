@@ -3,7 +3,7 @@
 //! below 1e-7. Each network puts a convolution before the layer under test, so that the layer's
 //! input gradient (`dX`) is checked too, through the first convolution's parameter gradients.
 
-use nn_conv::{Conv2dSpec, ConvLayers, Padding};
+use nn_conv::{Conv2dSpec, ConvLayers, ConvMethod, Padding};
 use nn_core::{GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor};
 
 const TOLERANCE: f64 = 1e-7;
@@ -47,7 +47,13 @@ fn builder(input: [usize; 3]) -> NetworkBuilder<f64> {
 
 #[test]
 fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
-    let cases: [(&str, [usize; 3], Conv2dSpec, usize); 6] = [
+    let cases: [(&str, [usize; 3], Conv2dSpec, usize); 7] = [
+        (
+            "3×3 valid, 6 channels (Auto: columns), m=2",
+            [6, 5, 6],
+            Conv2dSpec::new(3, 3, Padding::Valid),
+            2,
+        ),
         (
             "3×3 same, 2→3 channels, m=2",
             [5, 7, 2],
@@ -100,12 +106,15 @@ fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
         ),
     ];
     for (name, input, spec, m) in cases {
-        // conv under test → tanh → a second conv (checks the first one's dX) → flatten → dense
-        let b = builder(input)
-            .conv2d_spec(spec)
-            .tanh()
-            .conv2d(2, 3, Padding::Same);
-        check(name, b, input, m);
+        for method in [ConvMethod::Columns, ConvMethod::Direct] {
+            // conv under test → tanh → a second conv (checks the first one's dX) → flatten →
+            // dense
+            let b = builder(input)
+                .conv2d_spec(spec.method(method))
+                .tanh()
+                .conv2d_spec(Conv2dSpec::new(2, 3, Padding::Same).method(method));
+            check(&format!("{name}, {method:?}"), b, input, m);
+        }
     }
 }
 

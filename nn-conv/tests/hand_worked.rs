@@ -17,7 +17,7 @@
 //! rows and columns 0…2 of the input: `3·5·(0+1+2) + 3·(0+1+2) = 54` from channel 0, minus 9
 //! ones, plus 0.5: 45.5.
 
-use nn_conv::{Conv2d, Conv2dSpec, Padding};
+use nn_conv::{Conv2d, Conv2dSpec, ConvMethod, Padding};
 use nn_core::layer::{Layer, Mode};
 use nn_core::{Backend, Reference, Tensor};
 use nn_simd::Simd;
@@ -61,14 +61,21 @@ fn run(backend: &dyn Backend<f64>, spec: Conv2dSpec) -> Tensor<f64> {
 
 #[test]
 fn a_4x4_filter_over_a_5x5x2_volume() {
-    for backend in [&Reference as &dyn Backend<f64>, &Simd::new()] {
-        let z = run(backend, Conv2dSpec::new(2, 4, Padding::Valid));
+    let methods = [ConvMethod::Columns, ConvMethod::Direct];
+    for (backend, method) in [&Reference as &dyn Backend<f64>, &Simd::new()]
+        .into_iter()
+        .flat_map(|b| methods.map(|m| (b, m)))
+    {
+        let z = run(
+            backend,
+            Conv2dSpec::new(2, 4, Padding::Valid).method(method),
+        );
         assert_eq!(z.shape(), &[1, 2, 2, 2]);
         // (i, j, filter) in channels-last order.
         assert_eq!(
             z.data(),
             &[128.5, 36.0, 144.5, 40.0, 208.5, 56.0, 224.5, 60.0],
-            "{}",
+            "{} {method:?}",
             backend.name()
         );
         let z = run(

@@ -57,6 +57,9 @@ pub trait Float:
     fn sqrt(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
+    /// `self·a + b` with one rounding (an FMA instruction where the code is compiled for
+    /// one; a slow software path otherwise, so use it only in code built for FMA).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// `x^n` for an integer `n`.
     fn powi(self, n: i32) -> Self;
     /// The larger of two numbers (ignores a NaN argument, like `f32::max`).
@@ -108,6 +111,10 @@ macro_rules! impl_float {
             #[inline]
             fn abs(self) -> Self {
                 $t::abs(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                $t::mul_add(self, a, b)
             }
             #[inline]
             fn powi(self, n: i32) -> Self {

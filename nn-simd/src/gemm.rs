@@ -70,7 +70,7 @@ impl Scratch for f64 {
 }
 
 /// A buffer of `len` zeros from this thread's pool (one is kept per level of nesting).
-fn take_scratch<T: Scratch>(len: usize) -> Vec<T> {
+pub(crate) fn take_scratch<T: Scratch>(len: usize) -> Vec<T> {
     let mut buffer = T::buffers()
         .with_borrow_mut(|pool| pool.pop())
         .unwrap_or_default();
@@ -79,7 +79,7 @@ fn take_scratch<T: Scratch>(len: usize) -> Vec<T> {
     buffer
 }
 
-fn give_back_scratch<T: Scratch>(buffer: Vec<T>) {
+pub(crate) fn give_back_scratch<T: Scratch>(buffer: Vec<T>) {
     T::buffers().with_borrow_mut(|pool| pool.push(buffer));
 }
 

@@ -272,7 +272,11 @@ macro_rules! impl_backend {
 
             fn max_pool(&self, g: &Window, x: &[$t], y: &mut [$t], arg: &mut [u32]) {
                 self.run(windows::large(g, g.channels), || {
-                    windows::max_pool(g, x, y, arg)
+                    if g.pad_top == 0 && g.pad_left == 0 {
+                        windows::max_pool_fast(self.arch, g, x, y, arg)
+                    } else {
+                        windows::max_pool(g, x, y, arg)
+                    }
                 })
             }
 
@@ -284,6 +288,18 @@ macro_rules! impl_backend {
 
             fn avg_pool(&self, g: &Window, x: &[$t], y: &mut [$t]) {
                 self.run(windows::large(g, g.channels), || windows::avg_pool(g, x, y))
+            }
+
+            fn conv_direct(&self, g: &Window, x: &[$t], w_t: &[$t], bias: &[$t], z: &mut [$t]) {
+                self.run(windows::large(g, bias.len()), || {
+                    windows::conv_direct(self.arch, g, x, w_t, bias, z)
+                })
+            }
+
+            fn conv_direct_weight_grad(&self, g: &Window, x: &[$t], dz: &[$t], dw_t: &mut [$t]) {
+                self.run(windows::large(g, g.patch_len()), || {
+                    windows::conv_direct_weight_grad(self.arch, g, x, dz, dw_t)
+                })
             }
 
             fn avg_pool_backward(&self, g: &Window, dy: &[$t], dx: &mut [$t]) {

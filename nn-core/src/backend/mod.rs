@@ -137,6 +137,13 @@ pub trait Backend<T: Float>: Send + Sync {
 
     /// The backward pass of average pooling: overwrites `dx`.
     fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]);
+
+    /// Direct convolution for few channels (see [`window::conv_direct`]): `z` is
+    /// `(m·out_h·out_w, F)`, `w_t` the filters as `(k_h·k_w·c, F)`.
+    fn conv_direct(&self, g: &Window, x: &[T], w_t: &[T], bias: &[T], z: &mut [T]);
+
+    /// Its weight gradient (see [`window::conv_direct_weight_grad`]): overwrites `dw_t`.
+    fn conv_direct_weight_grad(&self, g: &Window, x: &[T], dz: &[T], dw_t: &mut [T]);
 }
 
 /// Panics unless `A`, `B` and `C` of a [`Backend::gemm`] call hold `m×k`, `k×n` and `m×n`
@@ -246,5 +253,11 @@ impl<T: Float, B: Backend<T> + ?Sized> Backend<T> for Arc<B> {
     }
     fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]) {
         (**self).avg_pool_backward(g, dy, dx)
+    }
+    fn conv_direct(&self, g: &Window, x: &[T], w_t: &[T], bias: &[T], z: &mut [T]) {
+        (**self).conv_direct(g, x, w_t, bias, z)
+    }
+    fn conv_direct_weight_grad(&self, g: &Window, x: &[T], dz: &[T], dw_t: &mut [T]) {
+        (**self).conv_direct_weight_grad(g, x, dz, dw_t)
     }
 }

@@ -278,6 +278,14 @@ impl<T: Float> Backend<T> for Reference {
     fn avg_pool_backward(&self, g: &Window, dy: &[T], dx: &mut [T]) {
         window::avg_pool_backward(g, dy, dx)
     }
+
+    fn conv_direct(&self, g: &Window, x: &[T], w_t: &[T], bias: &[T], z: &mut [T]) {
+        window::conv_direct(g, x, w_t, bias, z)
+    }
+
+    fn conv_direct_weight_grad(&self, g: &Window, x: &[T], dz: &[T], dw_t: &mut [T]) {
+        window::conv_direct_weight_grad(g, x, dz, dw_t)
+    }
 }
 
 #[cfg(test)]

@@ -325,3 +325,77 @@ pub fn avg_pool_backward<T: Float>(g: &Window, dy: &[T], dx: &mut [T]) {
 fn is_nan<T: Float>(v: T) -> bool {
     !v.is_finite() && v.abs() != T::from_f64(f64::INFINITY)
 }
+
+/// Direct convolution, for few channels (where the column matrix would be many times larger
+/// than the input): `z` (`(m·out_h·out_w, F)`) gets, at each output position, `bias` plus the
+/// sum over the window of each input value times its row of `w_t` (`(k_h·k_w·c, F)`: the
+/// filters transposed, so the `F` weights of one input value are contiguous).
+#[inline]
+pub fn conv_direct<T: Float>(g: &Window, x: &[T], w_t: &[T], bias: &[T], z: &mut [T]) {
+    let f = bias.len();
+    g.check(x.len(), f, z.len());
+    assert_eq!(
+        w_t.len(),
+        g.patch_len() * f,
+        "conv_direct: w_t is (k_h·k_w·c, F)"
+    );
+    let c = g.channels;
+    let mut rows = z.chunks_exact_mut(f.max(1));
+    for image in x.chunks_exact(g.image_len().max(1)).take(g.batch) {
+        for i in 0..g.out_h {
+            for j in 0..g.out_w {
+                let out = rows.next().expect("one row per position");
+                out.copy_from_slice(bias);
+                for ki in 0..g.kernel_h {
+                    let Some(r) = g.row(i, ki) else { continue };
+                    for kj in 0..g.kernel_w {
+                        let Some(col) = g.col(j, kj) else { continue };
+                        let pixel = &image[(r * g.width + col) * c..][..c];
+                        let w = &w_t[(ki * g.kernel_w + kj) * c * f..][..c * f];
+                        for (&v, w) in pixel.iter().zip(w.chunks_exact(f)) {
+                            for (o, &w) in out.iter_mut().zip(w) {
+                                *o += v * w;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The weight gradient of [`conv_direct`]: `dw_t` (`(k_h·k_w·c, F)`) is overwritten with
+/// `Σ_positions patᵀ · dz_row`, the same sum as `dzᵀ · cols` without the column matrix.
+#[inline]
+pub fn conv_direct_weight_grad<T: Float>(g: &Window, x: &[T], dz: &[T], dw_t: &mut [T]) {
+    let f = dw_t.len() / g.patch_len().max(1);
+    g.check(x.len(), f, dz.len());
+    assert_eq!(
+        dw_t.len(),
+        g.patch_len() * f,
+        "conv_direct_weight_grad: dw_t is (k_h·k_w·c, F)"
+    );
+    dw_t.fill(T::ZERO);
+    let c = g.channels;
+    let mut rows = dz.chunks_exact(f.max(1));
+    for image in x.chunks_exact(g.image_len().max(1)).take(g.batch) {
+        for i in 0..g.out_h {
+            for j in 0..g.out_w {
+                let d = rows.next().expect("one row per position");
+                for ki in 0..g.kernel_h {
+                    let Some(r) = g.row(i, ki) else { continue };
+                    for kj in 0..g.kernel_w {
+                        let Some(col) = g.col(j, kj) else { continue };
+                        let pixel = &image[(r * g.width + col) * c..][..c];
+                        let w = &mut dw_t[(ki * g.kernel_w + kj) * c * f..][..c * f];
+                        for (&v, w) in pixel.iter().zip(w.chunks_exact_mut(f)) {
+                            for (w, &d) in w.iter_mut().zip(d) {
+                                *w += v * d;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
