@@ -308,10 +308,46 @@ fn conv_direct_fixed<T: Float, const F: usize>(
     z: &mut [T],
 ) {
     let bias: [T; F] = bias.try_into().expect("F biases");
+    let (c, run) = (g.channels, g.kernel_w * g.channels);
     let mut rows = z.chunks_exact_mut(F);
     for image in x.chunks_exact(g.image_len().max(1)) {
         for i in 0..g.out_h {
-            for j in 0..g.out_w {
+            let mut j = 0;
+            // Four neighbouring interior positions at once: each filter row is loaded once
+            // for the four, and the four sums are independent FMA chains (one chain alone
+            // waits on the FMA latency at every step).
+            while j + 4 <= g.out_w && interior(g, i, j).is_some() && interior(g, i, j + 3).is_some()
+            {
+                let (r, q) = interior(g, i, j).expect("checked");
+                let step = g.stride_w * c;
+                let (mut a0, mut a1, mut a2, mut a3) = (bias, bias, bias, bias);
+                for ki in 0..g.kernel_h {
+                    let at = ((r + ki) * g.width + q) * c;
+                    let weights = &w_t[ki * run * F..(ki + 1) * run * F];
+                    for (k, w) in weights.chunks_exact(F).enumerate() {
+                        let w: &[T; F] = w.try_into().expect("F weights");
+                        let (v0, v1, v2, v3) = (
+                            image[at + k],
+                            image[at + step + k],
+                            image[at + 2 * step + k],
+                            image[at + 3 * step + k],
+                        );
+                        for f in 0..F {
+                            a0[f] = v0.mul_add(w[f], a0[f]);
+                            a1[f] = v1.mul_add(w[f], a1[f]);
+                            a2[f] = v2.mul_add(w[f], a2[f]);
+                            a3[f] = v3.mul_add(w[f], a3[f]);
+                        }
+                    }
+                }
+                for acc in [a0, a1, a2, a3] {
+                    rows.next()
+                        .expect("one row per position")
+                        .copy_from_slice(&acc);
+                }
+                j += 4;
+            }
+            for j in j..g.out_w {
                 let mut acc = bias;
                 for_patch::<T, F>(g, image, i, j, |v, at| {
                     let w: &[T; F] = w_t[at..at + F].try_into().expect("F weights");
@@ -336,10 +372,51 @@ fn conv_direct_weight_grad_fixed<T: Float, const F: usize>(
     dw_t: &mut [T],
 ) {
     dw_t.fill(T::ZERO);
+    let (c, run) = (g.channels, g.kernel_w * g.channels);
     let mut rows = dz.chunks_exact(F);
+    let next_row = |rows: &mut std::slice::ChunksExact<'_, T>| -> [T; F] {
+        rows.next()
+            .expect("one row per position")
+            .try_into()
+            .expect("F")
+    };
     for image in x.chunks_exact(g.image_len().max(1)) {
         for i in 0..g.out_h {
-            for j in 0..g.out_w {
+            let mut j = 0;
+            // Four neighbouring interior positions at once: each gradient row is loaded and
+            // stored once for the four.
+            while j + 4 <= g.out_w && interior(g, i, j).is_some() && interior(g, i, j + 3).is_some()
+            {
+                let (r, q) = interior(g, i, j).expect("checked");
+                let step = g.stride_w * c;
+                let (d0, d1, d2, d3) = (
+                    next_row(&mut rows),
+                    next_row(&mut rows),
+                    next_row(&mut rows),
+                    next_row(&mut rows),
+                );
+                for ki in 0..g.kernel_h {
+                    let at = ((r + ki) * g.width + q) * c;
+                    let grads = &mut dw_t[ki * run * F..(ki + 1) * run * F];
+                    for (k, w) in grads.chunks_exact_mut(F).enumerate() {
+                        let w: &mut [T; F] = w.try_into().expect("F weights");
+                        let (v0, v1, v2, v3) = (
+                            image[at + k],
+                            image[at + step + k],
+                            image[at + 2 * step + k],
+                            image[at + 3 * step + k],
+                        );
+                        for f in 0..F {
+                            w[f] = v3.mul_add(
+                                d3[f],
+                                v2.mul_add(d2[f], v1.mul_add(d1[f], v0.mul_add(d0[f], w[f]))),
+                            );
+                        }
+                    }
+                }
+                j += 4;
+            }
+            for j in j..g.out_w {
                 let d: [T; F] = rows
                     .next()
                     .expect("one row per position")
