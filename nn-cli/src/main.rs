@@ -1,7 +1,114 @@
-//! `nn`: the command that runs experiments. Its commands (train, eval, predict, gradcheck,
-//! info) are issue #6; until then it says so and exits with an error, rather than pretend.
+//! `nn`: train, evaluate and use image classifiers (and the course's 2-D experiments) without
+//! writing Rust. `nn train` alone trains a small CNN on the built-in face/non-face photos.
 
-fn main() {
-    eprintln!("nn: no commands yet (issue #6); see the README for what works today");
-    std::process::exit(2);
+mod data;
+mod gradcheck;
+mod model;
+mod train;
+mod using;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nn_core::{Backend, Reference};
+use nn_simd::Simd;
+
+/// Train, evaluate and use classifiers of images and 2-D points.
+#[derive(Parser)]
+#[command(
+    name = "nn",
+    version,
+    about,
+    after_help = "Examples:\n  nn train                                  # a CNN on the built-in faces\n  nn train --data xor --model mlp:8 --save xor.nn\n  nn train --data data/mnist5k --model cnn --epochs 3 --save mnist.nn\n  nn eval mnist.nn --data data/mnist5k\n  nn predict faces.nn photo.jpg\n  nn info faces.nn"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Trains a model and prints train and test accuracy.
+    #[command(
+        after_help = "Examples:\n  nn train\n  nn train --data data/faces_h5/train_faces.h5 --model mlp:20,7,5 --epochs 100 --save faces.nn\n  nn train --data my_photos/ --size 32 --gray --split 0.2 --save photos.nn\n  nn train --data spiral --noise 0.1 --model mlp:16,16 --optimizer adam --lr 0.01"
+    )]
+    Train(train::TrainArgs),
+    /// Evaluates a saved model on a data set: loss, accuracy, per-class precision and recall,
+    /// confusion matrix.
+    #[command(after_help = "Example:\n  nn eval faces.nn --data data/faces_h5/test_faces.h5")]
+    Eval(using::EvalArgs),
+    /// Predicts the class of images with a saved model.
+    #[command(after_help = "Example:\n  nn predict faces.nn photo.png other.jpg")]
+    Predict(using::PredictArgs),
+    /// Checks back-propagation against finite differences for a model preset (in f64).
+    #[command(after_help = "Example:\n  nn gradcheck --model cnn --data shapes --size 12")]
+    Gradcheck(gradcheck::GradcheckArgs),
+    /// Shows a saved model: architecture, parameters, how it was trained.
+    #[command(after_help = "Example:\n  nn info faces.nn")]
+    Info(using::InfoArgs),
+}
+
+/// The computing backend and its threads.
+#[derive(Args, Clone, Debug)]
+pub struct Compute {
+    /// The backend: simd (fast) or reference (plain loops).
+    #[arg(long, value_enum, default_value = "simd")]
+    backend: BackendName,
+    /// Threads (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackendName {
+    Simd,
+    Reference,
+}
+
+impl Compute {
+    fn backend(&self) -> Result<Arc<dyn Backend<f32>>> {
+        Ok(match self.backend {
+            BackendName::Reference => Arc::new(Reference),
+            BackendName::Simd => match self.threads {
+                Some(n) => Arc::new(Simd::with_threads(n)?),
+                None => Arc::new(Simd::new()),
+            },
+        })
+    }
+}
+
+/// How output is printed.
+#[derive(Args, Clone, Debug)]
+pub struct Output {
+    /// Print only the final results.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print JSON lines (one object per epoch and one for the result) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A model file argument.
+pub type ModelPath = PathBuf;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => using::eval(a),
+        Command::Predict(a) => using::predict(a),
+        Command::Gradcheck(a) => gradcheck::run(a),
+        Command::Info(a) => using::info(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes.
+            eprintln!("nn: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,228 @@
+//! Where the examples come from (`--data`) and how they are prepared, the same way for
+//! training, evaluation and prediction (the preparation is saved with the model).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use nn_core::{Rng, Tensor};
+use nn_data::images::{Color, ImageOptions};
+use nn_data::synthetic::{self, Playground};
+use nn_data::{builtin, course_h5, idx, Dataset, Standardizer};
+use serde::{Deserialize, Serialize};
+
+/// A data source named on the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The built-in face/non-face photos.
+    Faces,
+    /// A TensorFlow-playground 2-D set.
+    Playground(Playground),
+    /// RGB images of shapes.
+    Shapes,
+    /// A folder of class sub-folders of images.
+    Folder(PathBuf),
+    /// A folder holding MNIST's four IDX files.
+    Mnist(PathBuf),
+    /// The course's HDF5 file (training split; `test_…` beside it is the test split).
+    CourseH5(PathBuf),
+}
+
+impl Source {
+    /// `faces`, `circle`, `xor`, `gaussian`, `spiral`, `shapes`, a `.h5` file, an MNIST
+    /// folder or an image folder.
+    pub fn parse(text: &str) -> Result<Source> {
+        if let Some(p) = Playground::ALL.iter().find(|p| p.name() == text) {
+            return Ok(Source::Playground(*p));
+        }
+        match text {
+            "faces" => return Ok(Source::Faces),
+            "shapes" => return Ok(Source::Shapes),
+            _ => {}
+        }
+        let path = PathBuf::from(text);
+        if path.extension().is_some_and(|e| e == "h5") {
+            if !path.is_file() {
+                bail!("{text}: no such HDF5 file");
+            }
+            return Ok(Source::CourseH5(path));
+        }
+        if !path.is_dir() {
+            bail!(
+                "{text}: not a folder, an .h5 file or a built-in set (faces, circle, xor, gaussian, spiral, shapes)"
+            );
+        }
+        let mnist = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
+            .iter()
+            .any(|n| path.join(n).is_file());
+        Ok(if mnist {
+            Source::Mnist(path)
+        } else {
+            Source::Folder(path)
+        })
+    }
+
+    /// Whether the examples are images (so the image options apply).
+    pub fn is_images(&self) -> bool {
+        !matches!(self, Source::Playground(_))
+    }
+}
+
+/// How examples are prepared before the network sees them; saved with the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prepare {
+    /// Images are decoded and resized with these options (`None`: a table of features).
+    pub images: Option<ImageOptions>,
+    /// Every feature is multiplied by this (1/255 for pixels).
+    pub scale: f32,
+    /// Then standardised with these statistics of the training data, if any.
+    pub standardizer: Option<Standardizer>,
+    /// The class names, indexed by label.
+    pub classes: Vec<String>,
+    /// The shape of one example, as the network takes it.
+    pub example_shape: Vec<usize>,
+}
+
+impl Prepare {
+    /// Applies the preparation to a data set loaded the same way.
+    pub fn apply(&self, data: &mut Dataset) -> Result<()> {
+        data.scale(self.scale);
+        if let Some(s) = &self.standardizer {
+            s.apply(data)?;
+        }
+        Ok(())
+    }
+
+    /// The examples in the network's shape.
+    pub fn tensor(&self, data: &Dataset) -> Result<Tensor<f32>> {
+        let mut shape = vec![data.len()];
+        shape.extend_from_slice(&self.example_shape);
+        Ok(data.x().clone().reshape(&shape)?)
+    }
+}
+
+/// Options of the data on the command line.
+#[derive(Clone, Debug)]
+pub struct DataOptions {
+    pub source: Source,
+    pub test: Option<PathBuf>,
+    pub split: f64,
+    pub images: ImageOptions,
+    pub points: usize,
+    pub noise: f64,
+}
+
+/// Training and test sets (the test set from `--test`, the course's test file, MNIST's, or
+/// `split` of the data), with the preparation fitted on the training set.
+pub fn load_train_test(
+    o: &DataOptions,
+    flat: bool,
+    standardize: bool,
+    rng: &mut Rng,
+) -> Result<(Dataset, Dataset, Prepare)> {
+    let images = o.source.is_images().then_some(o.images);
+    let (train, test) = match (&o.source, &o.test) {
+        (Source::Mnist(dir), None) => {
+            let [train, test] = idx::mnist(dir)?;
+            (train, test)
+        }
+        (Source::CourseH5(path), None) => {
+            let train: Dataset = course_h5::read_train(path)?.into();
+            let test_path = sibling_test_file(path);
+            match test_path {
+                Some(t) => (train, course_h5::read_test(&t)?.into()),
+                None => train.split(1.0 - o.split, rng)?,
+            }
+        }
+        (source, Some(test)) => (
+            load(source, o, rng)?,
+            load(&Source::parse(&test.to_string_lossy())?, o, rng)?,
+        ),
+        (source, None) => load(source, o, rng)?.split(1.0 - o.split, rng)?,
+    };
+    if train.example_shape() != test.example_shape() {
+        bail!(
+            "the test examples have shape {:?} but the training examples {:?}",
+            test.example_shape(),
+            train.example_shape()
+        );
+    }
+    let mut prepare = Prepare {
+        images: images.map(|mut i| {
+            // HDF5 and MNIST images keep their stored size and channels.
+            if matches!(o.source, Source::CourseH5(_) | Source::Mnist(_)) {
+                let s = train.example_shape();
+                i.height = s[0] as u32;
+                i.width = s[1] as u32;
+                i.color = if s[2] == 1 { Color::Gray } else { Color::Rgb };
+            }
+            i
+        }),
+        scale: if images.is_some() { 1.0 / 255.0 } else { 1.0 },
+        standardizer: None,
+        classes: train.class_names().to_vec(),
+        example_shape: if flat {
+            vec![train.features()]
+        } else {
+            train.example_shape().to_vec()
+        },
+    };
+    let (mut train, mut test) = (train, test);
+    train.scale(prepare.scale);
+    if standardize {
+        prepare.standardizer = Some(Standardizer::fit(&train)?);
+        prepare
+            .standardizer
+            .as_ref()
+            .expect("set")
+            .apply(&mut train)?;
+    }
+    test.scale(prepare.scale);
+    if let Some(s) = &prepare.standardizer {
+        s.apply(&mut test)?;
+    }
+    if test.classes() != train.classes() {
+        bail!(
+            "the test set has {} classes ({:?}) but the training set {} ({:?})",
+            test.classes(),
+            test.class_names(),
+            train.classes(),
+            train.class_names()
+        );
+    }
+    Ok((train, test, prepare))
+}
+
+/// One source as a data set, unprepared.
+pub fn load(source: &Source, o: &DataOptions, rng: &mut Rng) -> Result<Dataset> {
+    Ok(match source {
+        Source::Faces => builtin::faces(&o.images)?,
+        Source::Playground(kind) => synthetic::playground(*kind, o.points, o.noise, rng),
+        Source::Shapes => synthetic::shapes(o.points, o.images.width as usize, rng),
+        Source::Folder(dir) => {
+            let loaded = o.images.load_folder(dir)?;
+            for s in &loaded.skipped {
+                eprintln!("nn: skipped {}", s.error);
+            }
+            loaded.dataset
+        }
+        Source::Mnist(dir) => {
+            let [train, _] = idx::mnist(dir)?;
+            train
+        }
+        Source::CourseH5(path) => {
+            // A test file (test_set_x) or a training file.
+            course_h5::read(path, "test")
+                .or_else(|_| course_h5::read_train(path))
+                .with_context(|| format!("{}: not a course HDF5 file", path.display()))?
+                .into()
+        }
+    })
+}
+
+/// `test_x.h5` beside `train_x.h5`, if it exists.
+fn sibling_test_file(train: &Path) -> Option<PathBuf> {
+    let name = train.file_name()?.to_string_lossy();
+    let test = name.strip_prefix("train")?;
+    let path = train.with_file_name(format!("test{test}"));
+    path.is_file().then_some(path)
+}
