@@ -22,6 +22,19 @@ pub enum Preset {
     Cnn,
 }
 
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Preset::Logistic => write!(f, "logistic"),
+            Preset::Cnn => write!(f, "cnn"),
+            Preset::Mlp(sizes) => {
+                let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                write!(f, "mlp:{}", sizes.join(","))
+            }
+        }
+    }
+}
+
 impl Preset {
     /// `logistic`, `mlp:20,7,5` (or `mlp` for `mlp:64,32`), `cnn`.
     pub fn parse(text: &str) -> Result<Preset> {

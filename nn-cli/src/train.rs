@@ -159,14 +159,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         config = config.early_stopping(patience).validation_split(0.1);
     }
     if !a.output.quiet && !a.output.json {
-        println!(
-            "model: {} ({} parameters)",
-            a.model.as_deref().unwrap_or(match preset {
-                Preset::Cnn => "cnn",
-                _ => "mlp:16,8",
-            }),
-            net.parameter_count()
-        );
+        println!("model: {preset} ({} parameters)", net.parameter_count());
     }
 
     // Ctrl-C stops training at the end of the current step; the model is still evaluated

@@ -168,7 +168,7 @@ pub fn info(a: InfoArgs) -> Result<()> {
         meta.model,
         net.parameter_count()
     );
-    print!("{}", net.summary());
+    println!("{}", net.summary().trim_end());
     match &p.images {
         Some(i) => println!(
             "input: {}×{} {:?} images, pixels × {:.5}{}",
