@@ -4,6 +4,7 @@
 mod data;
 mod gradcheck;
 mod model;
+mod plot;
 mod train;
 mod using;
 
@@ -35,7 +36,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  nn train\n  nn train --data data/faces_h5/train_faces.h5 --model mlp:20,7,5 --epochs 100 --save faces.nn\n  nn train --data my_photos/ --size 32 --gray --split 0.2 --save photos.nn\n  nn train --data spiral --noise 0.1 --model mlp:16,16 --optimizer adam --lr 0.01"
     )]
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Evaluates a saved model on a data set: loss, accuracy, per-class precision and recall,
     /// confusion matrix.
     #[command(after_help = "Example:\n  nn eval faces.nn --data data/faces_h5/test_faces.h5")]
@@ -97,7 +98,7 @@ pub type ModelPath = PathBuf;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train::run(a),
+        Command::Train(a) => train::run(*a),
         Command::Eval(a) => using::eval(a),
         Command::Predict(a) => using::predict(a),
         Command::Gradcheck(a) => gradcheck::run(a),

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::data::{load_train_test, DataOptions, Source};
 use crate::model::{self, Meta, Preset, Trained};
+use crate::plot;
 use crate::{Compute, Output};
 
 /// Options of `nn train`.
@@ -85,6 +86,10 @@ pub struct TrainArgs {
     /// Save the trained model here (written atomically).
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Write plots into this folder: cost.png (the cost per epoch, training and validation)
+    /// and, for 2-D data, boundary.png (the decision boundary over the points).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     compute: Compute,
     #[command(flatten)]
@@ -168,9 +173,16 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let flag = interrupted.clone();
     // A second handler cannot be installed in one process (tests call `run` once).
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let mut progress = Progress::new(&a.output, epochs, &interrupted);
+    // The second curve of the plot: the validation set of early stopping, else the test set
+    // (evaluated after each epoch; training itself does not change).
+    let (monitor, monitored) = match (a.early_stopping, &a.plot) {
+        (Some(_), _) => (None, Some("val")),
+        (None, Some(_)) => (Some((&x_test, &y_test)), Some("test")),
+        (None, None) => (None, None),
+    };
+    let mut progress = Progress::new(&a.output, epochs, monitored, &interrupted);
     let started = Instant::now();
-    let history = net.fit_with(&x, &y, None, &config, &mut rng, &mut progress)?;
+    let history = net.fit_with(&x, &y, monitor, &config, &mut rng, &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
 
@@ -201,6 +213,33 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 ""
             }
         );
+    }
+    if let Some(dir) = &a.plot {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the plot folder", dir.display()))?;
+        let costs: Vec<f64> = history.epochs.iter().map(|e| e.cost).collect();
+        let validation: Vec<Option<f64>> = history.epochs.iter().map(|e| e.val_cost).collect();
+        plot::cost_curve(
+            &dir.join("cost.png"),
+            &costs,
+            &validation,
+            if monitored == Some("val") {
+                "validation"
+            } else {
+                "test"
+            },
+        )?;
+        if prepare.example_shape == [2] {
+            plot::decision_boundary(
+                &dir.join("boundary.png"),
+                &mut net,
+                &x,
+                train.labels().unwrap_or(&[]),
+            )?;
+        }
+        if !a.output.json && !a.output.quiet {
+            println!("plots in {}", dir.display());
+        }
     }
     if let Some(path) = &a.save {
         let meta = Meta {
@@ -234,11 +273,20 @@ struct Progress<'a> {
     bar: Option<ProgressBar>,
     json: bool,
     quiet: bool,
+    /// The name of the set evaluated after each epoch (`val` or `test`), if any.
+    monitored: Option<&'static str>,
+    /// The training accuracy of the last epoch, shown beside the live cost.
+    last_accuracy: Option<f64>,
     interrupted: &'a AtomicBool,
 }
 
 impl<'a> Progress<'a> {
-    fn new(output: &Output, epochs: usize, interrupted: &'a AtomicBool) -> Self {
+    fn new(
+        output: &Output,
+        epochs: usize,
+        monitored: Option<&'static str>,
+        interrupted: &'a AtomicBool,
+    ) -> Self {
         let show_bar = !output.quiet && !output.json;
         let bar = show_bar.then(|| {
             let bar = ProgressBar::new(epochs as u64);
@@ -251,15 +299,22 @@ impl<'a> Progress<'a> {
             bar
         });
         if show_bar {
-            println!(
-                "{:>6} {:>10} {:>10} {:>8}",
-                "epoch", "cost", "train acc", "lr"
-            );
+            let mut header = format!("{:>6} {:>10} {:>10}", "epoch", "cost", "train acc");
+            if let Some(set) = monitored {
+                header += &format!(
+                    " {:>10} {:>10}",
+                    format!("{set} cost"),
+                    format!("{set} acc")
+                );
+            }
+            println!("{header} {:>8}", "lr");
         }
         Progress {
             bar,
             json: output.json,
             quiet: output.quiet,
+            monitored,
+            last_accuracy: None,
             interrupted,
         }
     }
@@ -274,7 +329,11 @@ impl<'a> Progress<'a> {
 impl Observer for Progress<'_> {
     fn on_step(&mut self, step: &StepInfo) -> Control {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("cost {:.4}", step.cost));
+            let mut message = format!("cost {:.4}", step.cost);
+            if let Some(a) = self.last_accuracy {
+                message += &format!(", accuracy {}", percent(Some(a)));
+            }
+            bar.set_message(message);
         }
         if self.interrupted.load(Ordering::SeqCst) {
             Control::Stop
@@ -284,9 +343,7 @@ impl Observer for Progress<'_> {
     }
 
     fn on_epoch(&mut self, e: &EpochRecord) -> Control {
-        let acc = e
-            .accuracy
-            .map_or("-".to_string(), |a| format!("{:.1} %", 100.0 * a));
+        self.last_accuracy = e.accuracy;
         if self.json {
             println!(
                 "{}",
@@ -294,13 +351,17 @@ impl Observer for Progress<'_> {
                        "val_cost": e.val_cost, "val_accuracy": e.val_accuracy, "lr": e.lr})
             );
         } else if !self.quiet {
-            let line = format!(
-                "{:>6} {:>10.4} {:>10} {:>8.2e}",
+            let mut line = format!(
+                "{:>6} {:>10.4} {:>10}",
                 e.epoch + 1,
                 e.cost,
-                acc,
-                e.lr
+                percent(e.accuracy)
             );
+            if self.monitored.is_some() {
+                let cost = e.val_cost.map_or("-".to_string(), |c| format!("{c:.4}"));
+                line += &format!(" {cost:>10} {:>10}", percent(e.val_accuracy));
+            }
+            line += &format!(" {:>8.2e}", e.lr);
             match &self.bar {
                 // Above the bar on a terminal; plain lines when output is piped (the bar is
                 // then hidden, and so would be its printed lines).
@@ -313,4 +374,9 @@ impl Observer for Progress<'_> {
         }
         Control::Continue
     }
+}
+
+/// `93.8 %`, or `-` where there is no accuracy.
+fn percent(a: Option<f64>) -> String {
+    a.map_or("-".to_string(), |a| format!("{:.1} %", 100.0 * a))
 }

@@ -165,6 +165,52 @@ fn two_d_sets_and_gradient_checks() {
         "train", "--data", "xor", "--noise", "0", "--epochs", "150", "--quiet",
     ]));
     assert!(test_accuracy(&out) >= 90.0, "{out}");
+    // Plots: both PNGs decode, at their size, and hold a picture (many colours), not a blank.
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    stdout(
+        nn().args([
+            "train",
+            "--data",
+            "spiral",
+            "--model",
+            "mlp:16,16",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--epochs",
+            "40",
+            "--quiet",
+            "--plot",
+        ])
+        .arg(&plots),
+    );
+    for name in ["cost.png", "boundary.png"] {
+        let picture = image::open(plots.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .to_rgb8();
+        assert_eq!(picture.dimensions(), (800, 600), "{name}");
+        let colours: std::collections::HashSet<[u8; 3]> = picture.pixels().map(|p| p.0).collect();
+        assert!(
+            colours.len() >= 20,
+            "{name}: only {} colours",
+            colours.len()
+        );
+        let white = picture.pixels().filter(|p| p.0 == [255, 255, 255]).count();
+        assert!(white < 800 * 600 * 95 / 100, "{name}: {white} white pixels");
+    }
+    // The boundary is drawn only for points in the plane.
+    let plots = dir.path().join("image-plots");
+    stdout(
+        nn().args([
+            "train", "--data", "shapes", "--size", "8", "--points", "30", "--model", "logistic",
+            "--epochs", "2", "--quiet", "--plot",
+        ])
+        .arg(&plots),
+    );
+    assert!(plots.join("cost.png").is_file());
+    assert!(!plots.join("boundary.png").exists());
     let out = stdout(nn().args(["gradcheck"]));
     assert!(out.contains("back-propagation agrees"), "{out}");
     let out = stdout(nn().args([

@@ -236,10 +236,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nn-save-")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".nn-save-");
+    // The temporary file is private (0600) by default; the saved file gets the permissions a
+    // plain `File::create` would give (0666 less the umask), or keeps those of the file it
+    // replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::metadata(path)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o666));
+        builder.permissions(permissions);
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -262,6 +272,27 @@ mod tests {
             values: ParamData::F32(vec![1.0, 2.0, 3.0]),
         })
         .unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_files_get_ordinary_permissions_or_keep_the_old_ones() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let saved = dir.path().join("saved");
+        write_atomically(&saved, b"x").unwrap();
+        assert_eq!(
+            mode(&saved),
+            mode(&plain),
+            "a new file is created as File::create would"
+        );
+        std::fs::set_permissions(&saved, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&saved, b"y").unwrap();
+        assert_eq!(mode(&saved), 0o640, "a replaced file keeps its permissions");
+        assert_eq!(std::fs::read(&saved).unwrap(), b"y");
     }
 
     #[test]
