@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use nn_core::{Rng, Tensor};
 use nn_data::images::{Color, ImageOptions};
 use nn_data::synthetic::{self, Playground};
@@ -109,6 +110,8 @@ pub struct DataOptions {
     pub images: ImageOptions,
     pub points: usize,
     pub noise: f64,
+    /// Show a progress bar while image folders load (on a terminal only).
+    pub progress: bool,
 }
 
 /// Training and test sets (the test set from `--test`, the course's test file, MNIST's, or
@@ -199,7 +202,23 @@ pub fn load(source: &Source, o: &DataOptions, rng: &mut Rng) -> Result<Dataset> 
         Source::Playground(kind) => synthetic::playground(*kind, o.points, o.noise, rng),
         Source::Shapes => synthetic::shapes(o.points, o.images.width as usize, rng),
         Source::Folder(dir) => {
-            let loaded = o.images.load_folder(dir)?;
+            let bar = if o.progress {
+                ProgressBar::new(0)
+            } else {
+                ProgressBar::hidden()
+            };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} loading {pos}/{len} images [{elapsed}, eta {eta}]",
+                )
+                .expect("a valid template"),
+            );
+            let loaded = o.images.load_folder_with_progress(dir, &|_, total| {
+                bar.set_length(total as u64);
+                bar.inc(1);
+            });
+            bar.finish_and_clear();
+            let loaded = loaded?;
             for s in &loaded.skipped {
                 eprintln!("nn: skipped {}", s.error);
             }

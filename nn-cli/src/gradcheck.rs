@@ -12,7 +12,8 @@ use crate::model::Preset;
 /// Options of `nn gradcheck`.
 #[derive(Args, Debug)]
 pub struct GradcheckArgs {
-    /// The model preset: logistic, mlp:20,7,5 or cnn.
+    /// The model: logistic, mlp:20,7,5, cnn (checked with tanh in place of ReLU, whose kink
+    /// would upset finite differences) or a model file, checked as written.
     #[arg(long, default_value = "mlp:5,3")]
     model: String,
     /// The data (a few examples are used): as `nn train --data`.
@@ -46,6 +47,7 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
         images: ImageOptions::new().size(a.size, a.size).color(Color::Rgb),
         points: a.examples.max(2),
         noise: 0.1,
+        progress: false,
     };
     let mut data = load(&source, &options, &mut rng)?;
     if source.is_images() {
@@ -67,6 +69,12 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
     let classes = data.classes().max(2);
     let mut b = Network::<f64>::builder(&shape).init(Init::XavierNormal);
     match &preset {
+        Preset::File(_, file) => {
+            if !file.flat() && shape.len() != 3 {
+                bail!("this model needs images; use --data faces, shapes or an image folder");
+            }
+            b = file.builder(&shape);
+        }
         Preset::Logistic => {}
         Preset::Mlp(sizes) => {
             for &n in sizes {
@@ -92,7 +100,9 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
     } else {
         b.dense(classes).loss(Loss::CategoricalCrossEntropy)
     };
-    let mut net = b.build(Reference, &mut rng)?;
+    let mut net = b
+        .build(Reference, &mut rng)
+        .map_err(|e| preset.explain(e))?;
     let report = net.gradient_check(
         &x,
         &y,

@@ -4,6 +4,7 @@
 mod data;
 mod gradcheck;
 mod model;
+mod model_file;
 mod plot;
 mod train;
 mod using;
@@ -96,6 +97,13 @@ pub struct Output {
 pub type ModelPath = PathBuf;
 
 fn main() -> ExitCode {
+    // `nn predict … | head` ends quietly when the reader goes, as other Unix tools do, rather
+    // than panicking on the next print (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => train::run(*a),

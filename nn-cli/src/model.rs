@@ -1,7 +1,8 @@
-//! Model presets (`--model logistic | mlp:20,7,5 | cnn`) and the saved-model file: the
-//! network (nn-core's model file, checksummed) and how to prepare its inputs.
+//! Models named on the command line (`--model logistic | mlp:20,7,5 | cnn | net.toml`) and
+//! the saved-model file: the network (nn-core's model file, checksummed) and how to prepare
+//! its inputs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -10,9 +11,10 @@ use nn_core::{Backend, Init, Loss, Network, NetworkBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Prepare;
+use crate::model_file::ModelFile;
 
 /// A network architecture named on the command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Preset {
     /// Logistic (softmax) regression on flattened examples.
     Logistic,
@@ -20,6 +22,8 @@ pub enum Preset {
     Mlp(Vec<usize>),
     /// Two convolution blocks (3×3 conv 8 and 16 filters, ReLU, 2×2 max pool), dense output.
     Cnn,
+    /// The layers of a model file (TOML or JSON).
+    File(PathBuf, ModelFile),
 }
 
 impl std::fmt::Display for Preset {
@@ -27,6 +31,7 @@ impl std::fmt::Display for Preset {
         match self {
             Preset::Logistic => write!(f, "logistic"),
             Preset::Cnn => write!(f, "cnn"),
+            Preset::File(path, _) => write!(f, "{}", path.display()),
             Preset::Mlp(sizes) => {
                 let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
                 write!(f, "mlp:{}", sizes.join(","))
@@ -36,15 +41,23 @@ impl std::fmt::Display for Preset {
 }
 
 impl Preset {
-    /// `logistic`, `mlp:20,7,5` (or `mlp` for `mlp:64,32`), `cnn`.
+    /// `logistic`, `mlp:20,7,5` (or `mlp` for `mlp:64,32`), `cnn`, or a model file
+    /// (`.toml`, `.json`).
     pub fn parse(text: &str) -> Result<Preset> {
+        let path = Path::new(text);
+        let is_file_name = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml") || e.eq_ignore_ascii_case("json"));
+        if is_file_name || path.is_file() {
+            return Ok(Preset::File(path.to_path_buf(), ModelFile::read(path)?));
+        }
         match text {
             "logistic" => Ok(Preset::Logistic),
             "cnn" => Ok(Preset::Cnn),
             "mlp" => Ok(Preset::Mlp(vec![64, 32])),
             _ => {
                 let Some(sizes) = text.strip_prefix("mlp:") else {
-                    bail!("unknown model {text:?}: use logistic, mlp:20,7,5 or cnn");
+                    bail!("unknown model {text:?}: use logistic, mlp:20,7,5, cnn or a model file (.toml, .json)");
                 };
                 let sizes = sizes
                     .split(',')
@@ -58,9 +71,21 @@ impl Preset {
         }
     }
 
+    /// A network-building error, with the model file's name where there is one.
+    pub fn explain(&self, e: nn_core::Error) -> anyhow::Error {
+        match self {
+            Preset::File(path, _) => anyhow::anyhow!("{}: {e}", path.display()),
+            _ => e.into(),
+        }
+    }
+
     /// Whether the network takes flattened examples.
     pub fn flat(&self) -> bool {
-        !matches!(self, Preset::Cnn)
+        match self {
+            Preset::Cnn => false,
+            Preset::File(_, file) => file.flat(),
+            Preset::Logistic | Preset::Mlp(_) => true,
+        }
     }
 
     /// The network for examples of `shape` and `classes` classes: one sigmoid output with
@@ -74,6 +99,22 @@ impl Preset {
     ) -> Result<NetworkBuilder<f32>> {
         let mut b = Network::<f32>::builder(shape);
         match self {
+            Preset::File(path, file) => {
+                if dropout.is_some() {
+                    bail!(
+                        "--dropout applies to the presets; with {} put dropout layers in the file",
+                        path.display()
+                    );
+                }
+                if !file.flat() && shape.len() != 3 {
+                    bail!(
+                        "{}: convolution and pooling need images, but the data are rows of {} features",
+                        path.display(),
+                        shape[0]
+                    );
+                }
+                b = file.builder(shape);
+            }
             Preset::Logistic => b = b.init(Init::Zeros),
             Preset::Mlp(sizes) => {
                 b = b.init(Init::He);

@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nn_core::{Control, Decay, EpochRecord, FitConfig, Observer, Optimizer, Rng, StepInfo};
+use nn_core::{
+    Control, Decay, EpochRecord, FitConfig, Observer, Optimizer, Rng, StepInfo, StopReason,
+};
 use nn_data::images::{Color, ImageOptions};
 use serde_json::json;
 
@@ -125,6 +127,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             .skip_unreadable(a.skip_unreadable),
         points: a.points,
         noise: a.noise,
+        progress: !a.output.quiet && !a.output.json,
     };
     let mut rng = Rng::seed(a.seed);
     let loading = Instant::now();
@@ -144,7 +147,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let backend = a.compute.backend()?;
     let mut net = preset
         .builder(&prepare.example_shape, train.classes(), a.dropout)?
-        .build(backend, &mut rng)?;
+        .build(backend, &mut rng)
+        .map_err(|e| preset.explain(e))?;
     let optimizer = match a.optimizer.as_str() {
         "gd" => Optimizer::gradient_descent(a.lr.unwrap_or(0.01)),
         "momentum" => Optimizer::momentum(a.lr.unwrap_or(0.01)),
@@ -192,7 +196,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
         train_eval.accuracy.unwrap_or(f64::NAN),
         test_eval.accuracy.unwrap_or(f64::NAN),
     );
-    let stop = format!("{:?}", history.stop);
+    let stop = match history.stop {
+        // The only observer that stops a run here is Ctrl-C.
+        StopReason::Observer => "Interrupted".to_string(),
+        other => format!("{other:?}"),
+    };
     if a.output.json {
         println!(
             "{}",

@@ -59,6 +59,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         images,
         points: 400,
         noise: 0.1,
+        progress: true,
     };
     let mut data: Dataset = match &source {
         Source::Mnist(dir) => nn_data::idx::mnist(dir)?

@@ -269,3 +269,191 @@ fn bad_arguments_and_files_are_one_line_errors() {
     let out = nn().args(["train", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_training_and_still_saves_the_model() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("stopped.nn");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nn"))
+        .args([
+            "train",
+            "--data",
+            "spiral",
+            "--model",
+            "mlp:16,16",
+            "--epochs",
+            "10000000",
+            "--json",
+            "--save",
+        ])
+        .arg(&model)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Training has started (the handler is installed before the first epoch): interrupt it.
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("\"epoch\":1,"), "{first}");
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let result = rest
+        .iter()
+        .find(|l| l.contains("\"result\":\"trained\""))
+        .expect("a result line");
+    assert!(result.contains("Interrupted"), "{result}");
+    let epochs: usize = serde_json::from_str::<serde_json::Value>(result).unwrap()["epochs"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(epochs < 10_000_000, "stopped early: {epochs}");
+    // The model was saved, whole, and is usable.
+    let out = stdout(nn().arg("info").arg(&model));
+    assert!(out.contains("Interrupted"), "{out}");
+    stdout(nn().arg("eval").arg(&model).args(["--data", "spiral"]));
+}
+
+#[test]
+fn model_files_in_toml_and_json_build_any_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("small-cnn.toml");
+    std::fs::write(
+        &toml,
+        "init = \"he\"\n\
+         [[layer]]\ntype = \"conv2d\"\nfilters = 4\nkernel = 3\npadding = \"same\"\n\
+         [[layer]]\ntype = \"relu\"\n\
+         [[layer]]\ntype = \"avg_pool\"\nsize = 2\n\
+         [[layer]]\ntype = \"flatten\"\n\
+         [[layer]]\ntype = \"dense\"\nunits = 8\n\
+         [[layer]]\ntype = \"tanh\"\n\
+         [[layer]]\ntype = \"dropout\"\nrate = 0.1\n",
+    )
+    .unwrap();
+    let model = dir.path().join("cnn.nn");
+    let out = stdout(
+        nn().args([
+            "train", "--data", "shapes", "--size", "8", "--points", "90", "--epochs", "3",
+        ])
+        .arg("--model")
+        .arg(&toml)
+        .arg("--save")
+        .arg(&model),
+    );
+    assert!(out.contains("small-cnn.toml (659 parameters)"), "{out}");
+    let info = stdout(nn().arg("info").arg(&model));
+    for layer in [
+        "Conv2d(8×8×3 → 8×8×4",
+        "AvgPool2d(2×2",
+        "Dense(64→8)",
+        "Tanh",
+        "Dropout(keep 0.9)",
+        "Dense(8→3)",
+    ] {
+        assert!(info.contains(layer), "{layer} in {info}");
+    }
+    // The same file, gradient-checked as written.
+    let out = stdout(
+        nn().args([
+            "gradcheck",
+            "--data",
+            "shapes",
+            "--size",
+            "8",
+            "--examples",
+            "3",
+            "--model",
+        ])
+        .arg(&toml),
+    );
+    assert!(out.contains("AvgPool2d") || out.contains("Conv2d"), "{out}");
+
+    let json = dir.path().join("mlp.json");
+    std::fs::write(
+        &json,
+        r#"{"init": "xavier_uniform", "layers": [
+             {"type": "dense", "units": 12}, {"type": "leaky_relu", "slope": 0.05},
+             {"type": "dense", "units": 6, "init": "he"}, {"type": "relu"}]}"#,
+    )
+    .unwrap();
+    let out = stdout(
+        nn().args([
+            "train",
+            "--data",
+            "circle",
+            "--epochs",
+            "300",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--quiet",
+            "--model",
+        ])
+        .arg(&json),
+    );
+    assert!(test_accuracy(&out) >= 85.0, "{out}");
+
+    // Mistakes name the file and, where the parser knows it, the line.
+    let bad = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        error(nn().args(["train", "--data", "xor", "--model"]).arg(&path))
+    };
+    let e = bad(
+        "typo.toml",
+        "[[layer]]\ntype = \"dense\"\nunits = 4\n[[layer]]\ntype = \"conv\"\n",
+    );
+    assert!(
+        e.contains("typo.toml at line 5: unknown variant `conv`"),
+        "{e}"
+    );
+    let e = bad("field.toml", "[[layer]]\ntype = \"dense\"\nunit = 4\n");
+    assert!(
+        e.contains("field.toml") && e.contains("unknown field `unit`"),
+        "{e}"
+    );
+    let e = bad(
+        "broken.json",
+        "{\"layers\": [{\"type\": \"dense\", \"units\": 4},\n]}",
+    );
+    assert!(e.contains("broken.json: ") && e.contains("line 2"), "{e}");
+    let e = bad("empty.toml", "init = \"he\"\n");
+    assert!(e.contains("empty.toml: no layers"), "{e}");
+    let e = bad("rate.toml", "[[layer]]\ntype = \"dropout\"\nrate = 1.5\n");
+    assert!(
+        e.contains("layer 0 (dropout): rate must be in [0, 1)"),
+        "{e}"
+    );
+    let e = error(
+        nn().args([
+            "train", "--data", "shapes", "--size", "8", "--points", "30", "--model",
+        ])
+        .arg(dir.path().join("needsflat.toml")),
+    );
+    assert!(
+        e.contains("needsflat.toml: cannot read the model file"),
+        "{e}"
+    );
+    std::fs::write(
+        dir.path().join("needsflat.toml"),
+        "[[layer]]\ntype = \"conv2d\"\nfilters = 2\nkernel = 3\n[[layer]]\ntype = \"dense\"\nunits = 4\n",
+    )
+    .unwrap();
+    let e = error(
+        nn().args([
+            "train", "--data", "shapes", "--size", "8", "--points", "30", "--model",
+        ])
+        .arg(dir.path().join("needsflat.toml")),
+    );
+    assert!(
+        e.contains("needsflat.toml: ") && e.contains("layer 1: Dense(4) needs flat examples"),
+        "{e}"
+    );
+}

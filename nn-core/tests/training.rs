@@ -293,6 +293,68 @@ fn early_stopping_keeps_the_best_weights() {
     );
 }
 
+/// Stops at the end of epoch `.0` (0-based), as Ctrl-C does in `nn train`.
+struct StopAtEpoch(usize);
+
+impl Observer for StopAtEpoch {
+    fn on_epoch(&mut self, e: &EpochRecord) -> Control {
+        if e.epoch >= self.0 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_run_with_early_stopping_keeps_the_best_weights_so_far() {
+    let mut rng = Rng::seed(7);
+    let (x, mut y) = common::separable::<f64>(60, &mut rng);
+    for i in (0..60).step_by(4) {
+        y.data_mut()[i] = 1.0 - y.data()[i]; // label noise
+    }
+    let (train, val): (Vec<usize>, Vec<usize>) = (0..60).partition(|i| i % 3 != 0);
+    let (xv, yv) = (x.gather_rows(&val), y.gather_rows(&val));
+    let mut net = Network::builder(&[2])
+        .init(Init::He)
+        .dense(64)
+        .relu()
+        .dense(64)
+        .relu()
+        .dense(1)
+        .build(Reference, &mut rng)
+        .unwrap();
+    // Patience never runs out: only the observer stops the run, after overfitting began.
+    let config = FitConfig::new(Optimizer::adam(0.01))
+        .epochs(2000)
+        .batch_size(8)
+        .early_stopping(100_000);
+    let h = net
+        .fit_with(
+            &x.gather_rows(&train),
+            &y.gather_rows(&train),
+            Some((&xv, &yv)),
+            &config,
+            &mut rng,
+            &mut StopAtEpoch(300),
+        )
+        .unwrap();
+    assert_eq!(h.stop, StopReason::Observer);
+    assert_eq!(h.epochs.len(), 301);
+    let costs: Vec<f64> = h.epochs.iter().map(|e| e.val_cost.unwrap()).collect();
+    let best = costs.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        *costs.last().unwrap() > best,
+        "the last epoch is not the best"
+    );
+    let eval = net.evaluate(&xv, &yv).unwrap();
+    assert!(
+        (eval.loss - best).abs() < 1e-12,
+        "{} vs best {best}",
+        eval.loss
+    );
+}
+
 struct StopAfter(u64, Vec<u64>);
 
 impl Observer for StopAfter {

@@ -19,6 +19,7 @@
 use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use image::imageops::FilterType;
 use image::{ImageReader, Limits};
@@ -218,6 +219,20 @@ impl ImageOptions {
     /// (also after skipping unreadable ones); the first unreadable image's error unless
     /// [`ImageOptions::skip_unreadable`].
     pub fn load_folder(&self, dir: &Path) -> Result<Loaded, DataError> {
+        self.load_folder_with_progress(dir, &|_, _| {})
+    }
+
+    /// [`load_folder`](Self::load_folder), calling `progress(done, total)` as each file is
+    /// decoded (from the decoding threads, in any order), e.g. to move a progress bar.
+    ///
+    /// # Errors
+    ///
+    /// As [`load_folder`](Self::load_folder).
+    pub fn load_folder_with_progress(
+        &self,
+        dir: &Path,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Loaded, DataError> {
         let mut class_names = Vec::new();
         let mut files: Vec<(PathBuf, usize)> = Vec::new();
         for entry in sorted_entries(dir)? {
@@ -251,8 +266,15 @@ impl ImageOptions {
                 ),
             });
         }
-        let decoded: Vec<Result<Vec<u8>, DataError>> =
-            files.par_iter().map(|(path, _)| self.read(path)).collect();
+        let done = AtomicUsize::new(0);
+        let decoded: Vec<Result<Vec<u8>, DataError>> = files
+            .par_iter()
+            .map(|(path, _)| {
+                let result = self.read(path);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, files.len());
+                result
+            })
+            .collect();
         let mut pixels = Vec::new();
         let mut labels = Vec::new();
         let mut skipped = Vec::new();

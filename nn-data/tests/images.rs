@@ -42,6 +42,22 @@ fn folder_at_native_size_matches_the_png_figures() {
 }
 
 #[test]
+fn loading_a_folder_reports_each_file_once_and_ends_at_the_total() {
+    use std::sync::Mutex;
+    let seen = Mutex::new(Vec::new());
+    let loaded = native()
+        .load_folder_with_progress(&faces_dir(), &|done, total| {
+            seen.lock().unwrap().push((done, total))
+        })
+        .unwrap();
+    assert_eq!(loaded.dataset.len(), 200);
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_unstable();
+    let expected: Vec<(usize, usize)> = (1..=200).map(|d| (d, 200)).collect();
+    assert_eq!(seen, expected);
+}
+
+#[test]
 fn folder_resized_to_rgb_keeps_the_picture() {
     let data = ImageOptions::new()
         .load_folder(&faces_dir())

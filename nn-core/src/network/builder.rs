@@ -130,8 +130,11 @@ impl<T: Float> NetworkBuilder<T> {
     pub fn build(self, backend: impl Backend<T> + 'static, rng: &mut Rng) -> Result<Network<T>> {
         let mut shape = self.input_shape.clone();
         let mut layers = Vec::with_capacity(self.layers.len());
-        for make in self.layers {
-            let layer = make(&shape, self.init, rng)?;
+        for (i, make) in self.layers.into_iter().enumerate() {
+            let layer = make(&shape, self.init, rng).map_err(|e| match e {
+                Error::Config(message) => Error::Config(format!("layer {i}: {message}")),
+                other => other,
+            })?;
             shape = layer.output_shape().to_vec();
             layers.push(layer);
         }

@@ -18,8 +18,8 @@ pub struct EarlyStopping {
     pub patience: usize,
     /// The smallest decrease of the validation cost that counts as an improvement.
     pub min_delta: f64,
-    /// Whether to put back the weights of the best epoch when early stopping ends the run (the
-    /// optimiser state stays that of the last step).
+    /// Whether to put back the weights of the best epoch when early stopping, or the observer
+    /// (an interrupted run), ends the run (the optimiser state stays that of the last step).
     pub restore_best: bool,
 }
 
@@ -602,9 +602,13 @@ impl<T: Float> Network<T> {
             }
         }
 
-        // Like Keras's restore_best_weights: only when early stopping ended the run.
+        // Like Keras's restore_best_weights, when early stopping ended the run, and also when
+        // the observer did (Ctrl-C): the best weights so far are what an interrupted run keeps.
         if let (Some(es), Some((_, best_epoch, snapshot))) = (config.early_stopping, best) {
-            let stopped_early = matches!(history.stop, StopReason::EarlyStopping { .. });
+            let stopped_early = matches!(
+                history.stop,
+                StopReason::EarlyStopping { .. } | StopReason::Observer
+            );
             if stopped_early && es.restore_best && best_epoch + 1 != history.epochs.len() {
                 let mut saved = snapshot.into_iter();
                 self.visit_params(&mut |p| {
