@@ -89,12 +89,13 @@ impl Preset {
     }
 
     /// The network for examples of `shape` and `classes` classes: one sigmoid output with
-    /// binary cross-entropy for two classes (the course's choice), else softmax outputs with
-    /// categorical cross-entropy.
+    /// binary cross-entropy if `binary` (two classes: the course's choice), else softmax
+    /// outputs with categorical cross-entropy.
     pub fn builder(
         &self,
         shape: &[usize],
         classes: usize,
+        binary: bool,
         dropout: Option<f64>,
     ) -> Result<NetworkBuilder<f32>> {
         let mut b = Network::<f32>::builder(shape);
@@ -146,7 +147,7 @@ impl Preset {
                 }
             }
         }
-        Ok(if classes == 2 {
+        Ok(if binary {
             b.dense(1).loss(Loss::BinaryCrossEntropy)
         } else {
             b.dense(classes).loss(Loss::CategoricalCrossEntropy)

@@ -53,9 +53,19 @@ pub struct TrainArgs {
     /// images, mlp:16,8 for 2-D sets).
     #[arg(long)]
     model: Option<String>,
+    /// The output and loss: auto (one sigmoid unit with binary cross-entropy for two classes,
+    /// softmax with categorical cross-entropy otherwise), binary or categorical.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "binary", "categorical"])]
+    loss: String,
     /// The optimiser: gd, momentum, rmsprop or adam.
     #[arg(long, default_value = "adam")]
     optimizer: String,
+    /// β of momentum and RMSprop, β₁ of Adam (default 0.9).
+    #[arg(long)]
+    beta: Option<f64>,
+    /// β₂ of Adam (default 0.999).
+    #[arg(long)]
+    beta2: Option<f64>,
     /// Learning rate (default: 0.001 for adam and rmsprop, 0.01 otherwise).
     #[arg(long)]
     lr: Option<f64>,
@@ -145,17 +155,41 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (x, y) = (prepare.tensor(&train)?, train.y());
     let (x_test, y_test) = (prepare.tensor(&test)?, test.y());
     let backend = a.compute.backend()?;
+    let binary = match a.loss.as_str() {
+        "binary" if train.classes() != 2 => bail!(
+            "--loss binary needs two classes, but the data have {}",
+            train.classes()
+        ),
+        "binary" => true,
+        "categorical" => false,
+        _ => train.classes() == 2,
+    };
     let mut net = preset
-        .builder(&prepare.example_shape, train.classes(), a.dropout)?
+        .builder(&prepare.example_shape, train.classes(), binary, a.dropout)?
         .build(backend, &mut rng)
         .map_err(|e| preset.explain(e))?;
-    let optimizer = match a.optimizer.as_str() {
+    let mut optimizer = match a.optimizer.as_str() {
         "gd" => Optimizer::gradient_descent(a.lr.unwrap_or(0.01)),
         "momentum" => Optimizer::momentum(a.lr.unwrap_or(0.01)),
         "rmsprop" => Optimizer::rmsprop(a.lr.unwrap_or(0.001)),
         "adam" => Optimizer::adam(a.lr.unwrap_or(0.001)),
         other => bail!("unknown optimizer {other:?}: use gd, momentum, rmsprop or adam"),
     };
+    match (&mut optimizer, a.beta, a.beta2) {
+        (_, None, None) => {}
+        (Optimizer::Momentum { beta, .. } | Optimizer::RmsProp { beta, .. }, Some(b), None) => {
+            *beta = b
+        }
+        (Optimizer::Adam { beta1, beta2, .. }, b1, b2) => {
+            *beta1 = b1.unwrap_or(*beta1);
+            *beta2 = b2.unwrap_or(*beta2);
+        }
+        _ => bail!(
+            "--beta applies to momentum, rmsprop and adam, --beta2 to adam only (the optimizer is {})",
+            a.optimizer
+        ),
+    }
+    optimizer.validate()?;
     let epochs = a.epochs.unwrap_or(if images_data { 15 } else { 200 });
     let mut config = FitConfig::new(optimizer)
         .epochs(epochs)

@@ -200,6 +200,31 @@ fn two_d_sets_and_gradient_checks() {
         let white = picture.pixels().filter(|p| p.0 == [255, 255, 255]).count();
         assert!(white < 800 * 600 * 95 / 100, "{name}: {white} white pixels");
     }
+    // Loss and optimiser settings: a softmax over two classes, momentum with its own β.
+    let model = dir.path().join("softmax.nn");
+    stdout(
+        nn().args([
+            "train",
+            "--data",
+            "xor",
+            "--loss",
+            "categorical",
+            "--optimizer",
+            "momentum",
+            "--beta",
+            "0.8",
+            "--epochs",
+            "5",
+            "--quiet",
+            "--save",
+        ])
+        .arg(&model),
+    );
+    let info = stdout(nn().arg("info").arg(&model));
+    assert!(
+        info.contains("Dense(8→2)") && info.contains("CategoricalCrossEntropy"),
+        "{info}"
+    );
     // The boundary is drawn only for points in the plane.
     let plots = dir.path().join("image-plots");
     stdout(
@@ -241,6 +266,26 @@ fn bad_arguments_and_files_are_one_line_errors() {
     assert!(e.contains("hidden sizes must be positive integers"), "{e}");
     let e = error(nn().args(["train", "--split", "1.5"]));
     assert!(e.contains("--split must be between 0 and 1"), "{e}");
+    let e = error(nn().args(["train", "--data", "shapes", "--loss", "binary"]));
+    assert!(
+        e.contains("--loss binary needs two classes, but the data have 3"),
+        "{e}"
+    );
+    let e = error(nn().args([
+        "train",
+        "--data",
+        "xor",
+        "--optimizer",
+        "gd",
+        "--beta",
+        "0.5",
+    ]));
+    assert!(
+        e.contains("--beta applies to momentum, rmsprop and adam"),
+        "{e}"
+    );
+    let e = error(nn().args(["train", "--data", "xor", "--beta", "1.5"]));
+    assert!(e.contains("each β in [0, 1)"), "{e}");
     let e = error(nn().args(["train", "--data", "xor", "--model", "cnn"]));
     assert!(e.contains("the cnn model needs images"), "{e}");
     let e = error(nn().args(["eval", "/no/model.nn", "--data", "xor"]));
@@ -261,6 +306,9 @@ fn bad_arguments_and_files_are_one_line_errors() {
         ])
         .arg(&model),
     );
+    let e = error(nn().arg("predict").arg(&model).arg("/no/such/photo.jpg"));
+    assert!(e.contains("/no/such/photo.jpg: "), "{e}");
+    assert_eq!(e.matches("No such file").count(), 1, "said once: {e}");
     let text = dir.path().join("notes.png");
     std::fs::write(&text, b"hello").unwrap();
     let e = error(nn().arg("predict").arg(&model).arg(&text));
