@@ -1,7 +1,8 @@
 //! Kernel benchmarks: matrix multiply in GFLOP/s ("Gelem/s" below is 10⁹ floating-point
 //! operations per second, counting a multiply-add as two), square n = 64…2048 and the shapes of
-//! the `deep` workload's first layer; activations in elements per second. `Simd` on 1 thread
-//! and on all threads, against `Reference` where it finishes in reasonable time.
+//! the `deep` workload's first layer; activations in elements per second. The course's point,
+//! "a for loop against a vectorised product", side by side: the three-loop product, the plain
+//! `Reference` backend, and `Simd` on 1 thread and on all threads.
 //!
 //! `cargo bench -p nn-bench --bench kernels`
 
@@ -9,6 +10,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nn_bench::machine;
 use nn_core::{Activation, Backend, Reference, Rng, Transpose};
 use nn_simd::Simd;
 
@@ -39,8 +41,14 @@ fn square_gemm(c: &mut Criterion) {
         let (a, b) = (random(n * n, &mut rng), random(n * n, &mut rng));
         let mut out = vec![0.0; n * n];
         group.throughput(Throughput::Elements(2 * (n * n * n) as u64));
-        let mut list = backends();
         if n <= 256 {
+            // The course's starting point: three nested for loops, one dot product per entry.
+            group.bench_with_input(BenchmarkId::new("for-loop", n), &n, |bench, &n| {
+                bench.iter(|| for_loop_product(n, black_box(&a), black_box(&b), &mut out))
+            });
+        }
+        let mut list = backends();
+        if n <= 512 {
             list.push(("reference".into(), Box::new(Reference)));
         }
         for (name, backend) in &list {
@@ -65,6 +73,20 @@ fn square_gemm(c: &mut Criterion) {
     group.finish();
 }
 
+/// `C = A·B` for `n × n` row-major matrices as a first program writes it: for each entry, a
+/// dot product of a row of `A` and a column of `B`, one multiply-add at a time.
+fn for_loop_product(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    for i in 0..n {
+        for j in 0..n {
+            let mut sum = 0.0;
+            for k in 0..n {
+                sum += a[i * n + k] * b[k * n + j];
+            }
+            c[i * n + j] = sum;
+        }
+    }
+}
+
 /// The `deep` workload's first layer on 150 examples of 12288 features with 20 units:
 /// forward `Z = A·Wᵀ` (NT), backward `dW = dZᵀ·A` (TN), and `dA = dZ·W` (NN).
 fn deep_shapes(c: &mut Criterion) {
@@ -81,7 +103,9 @@ fn deep_shapes(c: &mut Criterion) {
         random(m * n_out, &mut rng),
     );
     group.throughput(Throughput::Elements(2 * (m * n_in * n_out) as u64));
-    for (name, backend) in &backends() {
+    let mut list = backends();
+    list.push(("reference".into(), Box::new(Reference)));
+    for (name, backend) in &list {
         let mut z = vec![0.0; m * n_out];
         group.bench_function(BenchmarkId::new("forward A·Wt", name), |bench| {
             bench.iter(|| {
@@ -177,56 +201,24 @@ fn activations(c: &mut Criterion) {
 
 /// 16 independent chains of fused multiply-adds on registers, at the widest vectors the CPU
 /// has: the machine's arithmetic peak, against which the other figures are read.
-struct FmaLoop(u64);
-
-impl pulp::WithSimd for FmaLoop {
-    type Output = f32;
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, s: S) -> f32 {
-        let (x, y) = (s.splat_f32s(0.999_999), s.splat_f32s(1e-7));
-        let mut acc = [s.splat_f32s(1.0); 16];
-        for _ in 0..self.0 {
-            for a in acc.iter_mut() {
-                *a = s.mul_add_e_f32s(*a, x, y);
-            }
-        }
-        acc.iter().map(|&a| s.reduce_sum_f32s(a)).sum()
-    }
-}
-
 fn fma_peak(c: &mut Criterion) {
     let mut group = c.benchmark_group("fma-peak");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500));
-    let arch = pulp::Arch::new();
-    let width = arch.dispatch(VectorWidth);
     let iterations = 1_000_000u64;
-    let flops = 2 * 16 * width as u64 * iterations;
+    let flops = 32 * machine::f32_lanes() as u64 * iterations;
     group.throughput(Throughput::Elements(flops));
     group.bench_function("1 core", |bench| {
-        bench.iter(|| arch.dispatch(FmaLoop(black_box(iterations))))
+        bench.iter(|| machine::fma_loop(black_box(iterations)))
     });
     let threads = rayon::current_num_threads();
     group.throughput(Throughput::Elements(flops * threads as u64));
     group.bench_function(format!("{threads} cores"), |bench| {
-        bench.iter(|| {
-            rayon::broadcast(|_| arch.dispatch(FmaLoop(black_box(iterations))));
-        })
+        bench.iter(|| rayon::broadcast(|_| machine::fma_loop(black_box(iterations))))
     });
     group.finish();
-}
-
-/// f32 lanes per vector of the dispatched instruction set.
-struct VectorWidth;
-
-impl pulp::WithSimd for VectorWidth {
-    type Output = usize;
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) -> usize {
-        std::mem::size_of::<S::f32s>() / 4
-    }
 }
 
 criterion_group!(benches, fma_peak, square_gemm, deep_shapes, activations);

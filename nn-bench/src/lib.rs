@@ -5,6 +5,9 @@
 //! the `workloads` binary runs the workloads of `WORKLOADS.md` end to end. The comparison
 //! report with PyTorch is issue #7.
 
+pub mod machine;
+pub mod peers;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +37,44 @@ pub enum Workload {
 }
 
 impl Workload {
+    /// Every workload, in the order of `WORKLOADS.md`.
+    pub const ALL: [Workload; 5] = [
+        Workload::Logistic,
+        Workload::Deep,
+        Workload::Mlp,
+        Workload::Cnn,
+        Workload::CnnRgb,
+    ];
+
+    /// Floating-point operations of the matrix products and convolutions of a whole training
+    /// run on `m` training examples (a multiply-add counts 2): per example and step, the forward
+    /// product, the weight gradient and, except for the first layer, the input gradient, i.e.
+    /// `2·MACs·(3 − [first layer])`. Element-wise work (activations, pooling, the optimiser) is
+    /// not counted, so this is a floor of the work done.
+    pub fn training_flops(self, m: usize) -> f64 {
+        // Multiply-adds per example of each layer with weights, input first.
+        let conv = |h: usize, w: usize, c_in: usize, f: usize| (h * w * f * 9 * c_in) as f64;
+        let (macs, passes): (Vec<f64>, f64) = match self {
+            Workload::Logistic => (vec![12288.0], 2000.0),
+            Workload::Deep => (vec![12288.0 * 20.0, 20.0 * 7.0, 7.0 * 5.0, 5.0], 2500.0),
+            Workload::Mlp => (vec![784.0 * 128.0, 128.0 * 64.0, 64.0 * 10.0], 10.0),
+            Workload::Cnn => (
+                vec![conv(28, 28, 1, 8), conv(14, 14, 8, 16), 784.0 * 10.0],
+                5.0,
+            ),
+            Workload::CnnRgb => (
+                vec![conv(64, 64, 3, 8), conv(32, 32, 8, 16), 4096.0 * 2.0],
+                20.0,
+            ),
+        };
+        let per_example: f64 = macs
+            .iter()
+            .enumerate()
+            .map(|(i, &mac)| 2.0 * mac * if i == 0 { 2.0 } else { 3.0 })
+            .sum();
+        per_example * m as f64 * passes
+    }
+
     /// The name used in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -49,8 +90,11 @@ impl Workload {
 /// What one run measured.
 #[derive(Clone, Copy, Debug)]
 pub struct WorkloadResult {
-    /// Seconds of training (data already in memory).
+    /// Seconds of training and of the final train and test accuracies (data already in
+    /// memory), as the peers' scripts time it.
     pub seconds: f64,
+    /// The network's parameter count.
+    pub parameters: usize,
     /// Accuracy on the training set after training.
     pub train_accuracy: f64,
     /// Accuracy on the test set.
@@ -72,6 +116,11 @@ pub struct Data {
 }
 
 impl Data {
+    /// Bytes of the examples and labels in memory (training and test).
+    pub fn bytes(&self) -> usize {
+        4 * (self.x.len() + self.y.len() + self.x_test.len() + self.y_test.len())
+    }
+
     fn from_sets(mut train: Dataset, mut test: Dataset, volumes: bool) -> Data {
         train.scale(1.0 / 255.0);
         test.scale(1.0 / 255.0);
@@ -125,6 +174,31 @@ pub fn run(
     backend: Arc<dyn Backend<f32>>,
 ) -> Result<WorkloadResult, nn_core::Error> {
     let mut rng = Rng::seed(1);
+    let (mut net, config) = network(workload, backend, &mut rng)?;
+    let started = Instant::now();
+    net.fit(&data.x, &data.y, &config, &mut rng)?;
+    let accuracy =
+        |net: &mut Network<f32>, x, y| net.evaluate(x, y).map(|e| e.accuracy.unwrap_or(f64::NAN));
+    let train_accuracy = accuracy(&mut net, &data.x, &data.y)?;
+    let test_accuracy = accuracy(&mut net, &data.x_test, &data.y_test)?;
+    Ok(WorkloadResult {
+        seconds: started.elapsed().as_secs_f64(),
+        parameters: net.parameter_count(),
+        train_accuracy,
+        test_accuracy,
+    })
+}
+
+/// The network of `workload`, initialised from `rng`, and how it is trained.
+///
+/// # Errors
+///
+/// A building error from `nn-core` (none is expected).
+pub fn network(
+    workload: Workload,
+    backend: Arc<dyn Backend<f32>>,
+    rng: &mut Rng,
+) -> Result<(Network<f32>, FitConfig), nn_core::Error> {
     let (builder, config) = match workload {
         Workload::Logistic => (
             Network::builder(&[12288])
@@ -182,15 +256,5 @@ pub fn run(
             )
         }
     };
-    let mut net = builder.build(backend, &mut rng)?;
-    let started = Instant::now();
-    net.fit(&data.x, &data.y, &config, &mut rng)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let accuracy =
-        |net: &mut Network<f32>, x, y| net.evaluate(x, y).map(|e| e.accuracy.unwrap_or(f64::NAN));
-    Ok(WorkloadResult {
-        seconds,
-        train_accuracy: accuracy(&mut net, &data.x, &data.y)?,
-        test_accuracy: accuracy(&mut net, &data.x_test, &data.y_test)?,
-    })
+    Ok((builder.build(backend, rng)?, config))
 }

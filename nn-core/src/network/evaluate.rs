@@ -145,28 +145,90 @@ pub(crate) fn count_correct<T: Float>(
     }
 }
 
+/// Examples per forward pass in prediction and evaluation: larger sets go through in chunks
+/// of this many, so the layers' buffers stay the size of a chunk (a convolutional network
+/// evaluated on 4000 images at once would otherwise hold every activation of all of them).
+pub const EVAL_CHUNK: usize = 256;
+
+/// What one pass over a labelled set gathered.
+struct Pass {
+    /// The mean cost.
+    cost: f64,
+    /// Correct predictions and predictions made (classification losses).
+    correct: Option<(usize, usize)>,
+    /// The predicted class of each example, if asked for.
+    classes: Option<Vec<usize>>,
+}
+
 impl<T: Float> Network<T> {
+    /// Runs the network over `x` in evaluation mode, in chunks of [`EVAL_CHUNK`] examples, and
+    /// calls `each(network, rows)` after each chunk's forward pass, in order.
+    fn in_chunks(
+        &mut self,
+        x: &Tensor<T>,
+        mut each: impl FnMut(&mut Self, std::ops::Range<usize>) -> Result<()>,
+    ) -> Result<()> {
+        let m = x.rows();
+        if m <= EVAL_CHUNK {
+            self.forward(x, Mode::Eval)?;
+            return each(self, 0..m);
+        }
+        let mut chunk = Tensor::zeros(&[0]);
+        let mut rows = Vec::with_capacity(EVAL_CHUNK);
+        for start in (0..m).step_by(EVAL_CHUNK) {
+            let end = (start + EVAL_CHUNK).min(m);
+            rows.clear();
+            rows.extend(start..end);
+            x.gather_rows_into(&rows, &mut chunk);
+            self.forward(&chunk, Mode::Eval)?;
+            each(self, start..end)?;
+        }
+        Ok(())
+    }
+
     /// The network's outputs for `x`: probabilities for the cross-entropy losses (`σ(z)`,
     /// `softmax(z)`), values for mean squared error. Evaluation mode (no dropout).
     pub fn predict_proba(&mut self, x: &Tensor<T>) -> Result<Tensor<T>> {
-        self.forward(x, Mode::Eval)?;
-        let mut out = Tensor::zeros(&[0]);
-        self.loss
-            .apply_output(&*self.backend, self.logits(), &mut out);
-        Ok(out)
+        let mut part = Tensor::zeros(&[0]);
+        let mut values = Vec::new();
+        let mut single = None;
+        let whole = x.rows() <= EVAL_CHUNK;
+        self.in_chunks(x, |net, _| {
+            if whole {
+                let mut out = Tensor::zeros(&[0]);
+                net.loss.apply_output(&*net.backend, net.logits(), &mut out);
+                single = Some(out);
+            } else {
+                net.loss
+                    .apply_output(&*net.backend, net.logits(), &mut part);
+                values.extend_from_slice(part.data());
+            }
+            Ok(())
+        })?;
+        if let Some(out) = single {
+            return Ok(out);
+        }
+        let mut shape = part.shape().to_vec();
+        shape[0] = x.rows();
+        Tensor::from_vec(&shape, values)
     }
 
     /// The predicted class of each example: `σ(z) > 0.5` with one output, the arg-max of the
     /// softmax otherwise.
     pub fn predict(&mut self, x: &Tensor<T>) -> Result<Vec<usize>> {
-        self.forward(x, Mode::Eval)?;
-        classes_of(self.loss, self.logits()).ok_or_else(|| {
-            Error::Config(format!(
-                "predict gives classes, but a {:?} network with {} outputs has none: use predict_proba",
-                self.loss,
-                self.outputs()
-            ))
-        })
+        let mut classes = Vec::with_capacity(x.rows());
+        self.in_chunks(x, |net, _| {
+            let part = classes_of(net.loss, net.logits()).ok_or_else(|| {
+                Error::Config(format!(
+                    "predict gives classes, but a {:?} network with {} outputs has none: use predict_proba",
+                    net.loss,
+                    net.outputs()
+                ))
+            })?;
+            classes.extend(part);
+            Ok(())
+        })?;
+        Ok(classes)
     }
 
     /// Mean loss and, for classification, accuracy and the confusion matrix on `(x, y)`.
@@ -178,11 +240,9 @@ impl<T: Float> Network<T> {
             ));
         }
         let y = self.loss.prepare_targets(y, self.outputs())?;
-        let (loss, accuracy) = self.cost_and_accuracy(x, &y)?;
         let classes = self.outputs().max(2);
-        let predicted =
-            classes_of(self.loss, self.logits()).filter(|_| classes <= MAX_CONFUSION_CLASSES);
-        let confusion = predicted.map(|predicted| {
+        let pass = self.pass(x, &y, classes <= MAX_CONFUSION_CLASSES)?;
+        let confusion = pass.classes.map(|predicted| {
             let mut cm = ConfusionMatrix::new(classes);
             for (i, p) in predicted.into_iter().enumerate() {
                 let actual = if self.outputs() == 1 {
@@ -195,8 +255,8 @@ impl<T: Float> Network<T> {
             cm
         });
         Ok(Evaluation {
-            loss,
-            accuracy,
+            loss: pass.cost,
+            accuracy: accuracy(pass.correct),
             confusion,
         })
     }
@@ -207,12 +267,60 @@ impl<T: Float> Network<T> {
         x: &Tensor<T>,
         y: &Tensor<T>,
     ) -> Result<(f64, Option<f64>)> {
-        self.forward(x, Mode::Eval)?;
-        let cost = self.data_cost(y)?;
-        let accuracy =
-            count_correct(self.loss, self.logits(), y).map(|(c, n)| c as f64 / n.max(1) as f64);
-        Ok((cost, accuracy))
+        let pass = self.pass(x, y, false)?;
+        Ok((pass.cost, accuracy(pass.correct)))
     }
+
+    /// One pass over `(x, y)` (prepared targets), chunk by chunk: the cost of the whole set
+    /// (each chunk's mean weighted by its size), correct predictions, and the classes if
+    /// `want_classes` (and the loss gives classes).
+    fn pass(&mut self, x: &Tensor<T>, y: &Tensor<T>, want_classes: bool) -> Result<Pass> {
+        let m = x.rows();
+        let mut y_chunk = Tensor::zeros(&[0]);
+        let mut rows = Vec::new();
+        let (mut weighted_cost, mut correct, mut counted, mut any_count) = (0.0, 0, 0, false);
+        let mut classes: Option<Vec<usize>> = want_classes.then(Vec::new);
+        let loss = self.loss;
+        self.in_chunks(x, |net, range| {
+            let n = range.len();
+            let y_part = if n == m {
+                y
+            } else {
+                rows.clear();
+                rows.extend(range);
+                y.gather_rows_into(&rows, &mut y_chunk);
+                &y_chunk
+            };
+            let cost = net.data_cost(y_part)?;
+            weighted_cost += if n == m { cost } else { cost * n as f64 };
+            if let Some((c, k)) = count_correct(loss, net.logits(), y_part) {
+                correct += c;
+                counted += k;
+                any_count = true;
+            }
+            if let Some(all) = classes.as_mut() {
+                match classes_of(loss, net.logits()) {
+                    Some(part) => all.extend(part),
+                    None => classes = None,
+                }
+            }
+            Ok(())
+        })?;
+        let cost = if m <= EVAL_CHUNK {
+            weighted_cost
+        } else {
+            weighted_cost / m as f64
+        };
+        Ok(Pass {
+            cost,
+            correct: any_count.then_some((correct, counted)),
+            classes,
+        })
+    }
+}
+
+fn accuracy(correct: Option<(usize, usize)>) -> Option<f64> {
+    correct.map(|(c, n)| c as f64 / n.max(1) as f64)
 }
 
 #[cfg(test)]

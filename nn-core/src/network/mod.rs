@@ -7,7 +7,7 @@ mod gradcheck;
 mod save;
 
 pub use builder::NetworkBuilder;
-pub use evaluate::{ConfusionMatrix, Evaluation};
+pub use evaluate::{ConfusionMatrix, Evaluation, EVAL_CHUNK};
 pub use fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
     TrainingSummary,
