@@ -29,17 +29,17 @@ fn large_sets_are_evaluated_in_chunks_with_the_same_results() {
 
     // Each example alone.
     let (mut loss, mut correct) = (0.0, 0);
-    for i in 0..m {
+    for (i, &class) in classes.iter().enumerate() {
         let (xi, yi) = (x.gather_rows(&[i]), y.gather_rows(&[i]));
         assert_eq!(
             net.predict_proba(&xi).unwrap().data(),
             proba.row(i),
             "row {i}"
         );
-        assert_eq!(net.predict(&xi).unwrap(), [classes[i]]);
+        assert_eq!(net.predict(&xi).unwrap(), [class]);
         let one = net.evaluate(&xi, &yi).unwrap();
         loss += one.loss;
-        correct += usize::from(classes[i] == i % 3);
+        correct += usize::from(class == i % 3);
     }
     assert!(
         (all.loss - loss / m as f64).abs() < 1e-12,
@@ -54,7 +54,7 @@ fn large_sets_are_evaluated_in_chunks_with_the_same_results() {
         .map(|(a, p)| cm.count(a, p))
         .sum();
     assert_eq!(counted, m as u64);
-    for i in 0..m {
-        assert!(cm.count(i % 3, classes[i]) > 0);
+    for (i, &class) in classes.iter().enumerate() {
+        assert!(cm.count(i % 3, class) > 0);
     }
 }
