@@ -13,6 +13,10 @@ use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 use nn_core::{Float, Transpose};
+use pulp::Arch;
+
+use crate::gemv;
+use crate::lanes::Lanes;
 
 /// Rows and columns are cut at multiples of this.
 const BLOCK: usize = 64;
@@ -85,7 +89,7 @@ pub(crate) fn give_back_scratch<T: Scratch>(buffer: Vec<T>) {
 
 /// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::Backend::gemm`).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<T: Scratch + ComplexField>(
+pub(crate) fn gemm<T: Scratch + ComplexField + Lanes>(
     trans_a: Transpose,
     trans_b: Transpose,
     m: usize,
@@ -135,7 +139,7 @@ fn cut(len: usize, unit: usize) -> usize {
 /// columns of `C` are halved while they are long; a short, wide product (the `deep` workload's
 /// `150×20` output over `k = 12288`) halves `k` instead, the second half into a buffer that is
 /// then added, so the sum's order is fixed by the shape.
-fn blocks<T: Scratch + ComplexField>(
+fn blocks<T: Scratch + ComplexField + Lanes>(
     c: MatMut<'_, T>,
     accum: Accum,
     a: MatRef<'_, T>,
@@ -147,7 +151,7 @@ fn blocks<T: Scratch + ComplexField>(
     let work = m.saturating_mul(n).saturating_mul(k);
     let long = m.max(n);
     if work < min_work {
-        matmul(c, accum, a, b, alpha, Par::Seq);
+        leaf(c, accum, a, b, alpha);
     } else if long >= 4 * BLOCK || (k < MIN_K_SPLIT && long >= 2 * BLOCK) {
         if m >= n {
             let at = cut(m, BLOCK);
@@ -180,6 +184,20 @@ fn blocks<T: Scratch + ComplexField>(
         c += second.as_ref();
         give_back_scratch(buffer);
     } else {
+        leaf(c, accum, a, b, alpha);
+    }
+}
+
+/// One block on this thread: our matrix–vector kernels where they apply, else faer.
+fn leaf<T: Scratch + ComplexField + Lanes>(
+    c: MatMut<'_, T>,
+    accum: Accum,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    alpha: T,
+) {
+    let mut c = c;
+    if !gemv::try_gemv(Arch::new(), c.as_mut(), accum, a, b, alpha) {
         matmul(c, accum, a, b, alpha, Par::Seq);
     }
 }

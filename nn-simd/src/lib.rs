@@ -30,6 +30,7 @@
 
 mod chunks;
 mod gemm;
+mod gemv;
 mod kernels;
 mod lanes;
 mod ops;

@@ -163,6 +163,25 @@ fn gemm_on_shapes_that_split_across_threads() {
 }
 
 #[test]
+fn gemm_on_matrix_vector_shapes() {
+    // The `logistic` workload's `Z = X·w` (m×1) and `dw = dZᵀ·X` (1×n) and their neighbours,
+    // which go through the matrix–vector kernels (four rows at a time, then the rest).
+    for (i, &(ta, tb)) in TRANSPOSES.iter().enumerate() {
+        for &long in &[1, 7, 63, 65, 4099, 12288] {
+            for &short in &[1, 3, 4, 5, 150] {
+                for (alpha, beta) in [(1.0, 0.0), (-0.7, 0.5)] {
+                    let seed = (i * 100_000 + long * 10 + short) as u64;
+                    check_gemm::<f32>(ta, tb, short, 1, long, alpha, beta, seed, 6e-8);
+                    check_gemm::<f32>(ta, tb, 1, long, short, alpha, beta, seed, 6e-8);
+                    check_gemm::<f64>(ta, tb, short, 1, long, alpha, beta, seed, 1.2e-16);
+                    check_gemm::<f64>(ta, tb, 1, long, short, alpha, beta, seed, 1.2e-16);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn gemm_on_short_side_shapes() {
     // A·Bᵀ with few columns and a long k (the first layer's forward pass) …
     for (i, &(m, n, k)) in [
