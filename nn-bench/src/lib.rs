@@ -1,9 +1,11 @@
 //! # nn-bench
 //!
-//! Benchmarks of this workspace: `cargo bench -p nn-bench` runs the criterion benchmarks in
-//! `benches/` (matrix multiply, activations; `Simd` against `Reference`, 1 thread and all), and
-//! the `workloads` binary runs the workloads of `WORKLOADS.md` end to end. The comparison
-//! report with PyTorch is issue #7.
+//! Benchmarks of this workspace (see `nn-bench/README.md`): `cargo bench -p nn-bench` runs the
+//! criterion benchmarks in `benches/` (products from a for loop to `Simd` on all threads,
+//! activations, convolution and pooling, one training step of each workload; `Reference` and
+//! `Simd` on 1 thread and all), and the `workloads` binary runs the workloads of
+//! `WORKLOADS.md` end to end, each in its own process, optionally alternating with this crate's
+//! PyTorch and NumPy scripts (`peers/`) and printing a comparison table.
 
 pub mod machine;
 pub mod peers;

@@ -392,20 +392,55 @@ pub(crate) struct RmsProp<T> {
 impl<T: Lanes> Update<T> for RmsProp<T> {
     #[inline(always)]
     fn apply<S: Simd>(self, s: S, g: T::V<S>, sq: T::V<S>, w: T::V<S>) -> (T::V<S>, T::V<S>) {
-        let k = |x: T| T::vsplat(s, x);
+        // No closures here: a closure does not inherit the SIMD target features, so the
+        // vector operations inside it would be calls rather than instructions.
         let sq = T::vfma(
             s,
-            k(self.beta),
+            T::vsplat(s, self.beta),
             sq,
-            T::vmul(s, k(T::ONE - self.beta), T::vmul(s, g, g)),
+            T::vmul(s, T::vsplat(s, T::ONE - self.beta), T::vmul(s, g, g)),
         );
         let delta = T::vdiv(
             s,
-            T::vmul(s, k(self.lr), g),
-            T::vadd(s, T::vsqrt(s, sq), k(self.epsilon)),
+            T::vmul(s, T::vsplat(s, self.lr), g),
+            T::vadd(s, T::vsqrt(s, sq), T::vsplat(s, self.epsilon)),
         );
         (sq, T::vsub(s, w, delta))
     }
+}
+
+/// Adam's constants as vectors.
+struct AdamConstants<V> {
+    b1: V,
+    b1c: V,
+    b2: V,
+    b2c: V,
+    lr: V,
+    eps: V,
+    c1: V,
+    c2: V,
+}
+
+/// One vector of Adam's update: `(m, v, w)` after the step.
+#[inline(always)]
+fn adam_step<T: Lanes, S: Simd>(
+    s: S,
+    k: &AdamConstants<T::V<S>>,
+    g: T::V<S>,
+    m: T::V<S>,
+    v: T::V<S>,
+    w: T::V<S>,
+) -> (T::V<S>, T::V<S>, T::V<S>) {
+    let m = T::vfma(s, k.b1, m, T::vmul(s, k.b1c, g));
+    let v = T::vfma(s, k.b2, v, T::vmul(s, k.b2c, T::vmul(s, g, g)));
+    let m_hat = T::vdiv(s, m, k.c1);
+    let v_hat = T::vdiv(s, v, k.c2);
+    let update = T::vdiv(
+        s,
+        T::vmul(s, k.lr, m_hat),
+        T::vadd(s, T::vsqrt(s, v_hat), k.eps),
+    );
+    (m, v, T::vsub(s, w, update))
 }
 
 /// Adam with bias correction; `c1 = 1 − β₁ᵗ`, `c2 = 1 − β₂ᵗ`.
@@ -426,39 +461,29 @@ impl<T: Lanes> WithSimd for Adam<'_, T> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let k = |x: T| T::vsplat(s, x);
-        let (b1, b1c, b2, b2c) = (
-            k(self.beta1),
-            k(T::ONE - self.beta1),
-            k(self.beta2),
-            k(T::ONE - self.beta2),
-        );
-        let (lr, eps, c1, c2) = (k(self.lr), k(self.epsilon), k(self.c1), k(self.c2));
-        let step = |g: T::V<S>, m: T::V<S>, v: T::V<S>, w: T::V<S>| {
-            let m = T::vfma(s, b1, m, T::vmul(s, b1c, g));
-            let v = T::vfma(s, b2, v, T::vmul(s, b2c, T::vmul(s, g, g)));
-            let m_hat = T::vdiv(s, m, c1);
-            let v_hat = T::vdiv(s, v, c2);
-            let w = T::vsub(
-                s,
-                w,
-                T::vdiv(
-                    s,
-                    T::vmul(s, lr, m_hat),
-                    T::vadd(s, T::vsqrt(s, v_hat), eps),
-                ),
-            );
-            (m, v, w)
+        let k = AdamConstants {
+            b1: T::vsplat(s, self.beta1),
+            b1c: T::vsplat(s, T::ONE - self.beta1),
+            b2: T::vsplat(s, self.beta2),
+            b2c: T::vsplat(s, T::ONE - self.beta2),
+            lr: T::vsplat(s, self.lr),
+            eps: T::vsplat(s, self.epsilon),
+            c1: T::vsplat(s, self.c1),
+            c2: T::vsplat(s, self.c2),
         };
+        // A function, not a closure: a closure does not inherit the SIMD target features, and
+        // its vector operations became calls (half of the `mlp` workload's time in `perf`).
         let (gs, g_tail) = T::vsplit::<S>(self.g);
         let (ms, m_tail) = T::vsplit_mut::<S>(self.m);
         let (vs, v_tail) = T::vsplit_mut::<S>(self.v);
         let (ws, w_tail) = T::vsplit_mut::<S>(self.w);
         for (((m, v), w), &g) in ms.iter_mut().zip(vs.iter_mut()).zip(ws.iter_mut()).zip(gs) {
-            (*m, *v, *w) = step(g, *m, *v, *w);
+            (*m, *v, *w) = adam_step::<T, S>(s, &k, g, *m, *v, *w);
         }
         if !g_tail.is_empty() {
-            let (m, v, w) = step(
+            let (m, v, w) = adam_step::<T, S>(
+                s,
+                &k,
                 T::vload_tail(s, g_tail),
                 T::vload_tail(s, m_tail),
                 T::vload_tail(s, v_tail),
