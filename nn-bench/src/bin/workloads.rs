@@ -162,8 +162,10 @@ fn all(args: &Args, data: &Path) -> Result<(), String> {
     };
     // The FMA peak before and after the runs; the higher counts (a neighbour on this shared
     // machine can only lower it).
-    let peaks_before: BTreeMap<usize, f64> =
-        threads.iter().map(|&t| (t, machine::peak_flops(t))).collect();
+    let peaks_before: BTreeMap<usize, f64> = threads
+        .iter()
+        .map(|&t| (t, machine::peak_flops(t)))
+        .collect();
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut results: BTreeMap<(usize, usize, String), Vec<Run>> = BTreeMap::new();
     for round in 0..args.repeat.max(1) {
