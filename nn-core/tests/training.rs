@@ -235,23 +235,30 @@ fn stopping_rules() {
     );
 }
 
-#[test]
-fn early_stopping_keeps_the_best_weights() {
-    // A wide net memorises 40 noisy points; the validation cost turns up and training stops.
-    let mut rng = Rng::seed(7);
-    let (x, mut y) = common::separable::<f64>(60, &mut rng);
+/// 60 separable points with every fourth label flipped, and a wide ReLU net that memorises
+/// them: its validation cost turns up after a while.
+fn memorising_net(rng: &mut Rng) -> (Tensor<f64>, Tensor<f64>, Network<f64>) {
+    let (x, mut y) = common::separable::<f64>(60, rng);
     for i in (0..60).step_by(4) {
         y.data_mut()[i] = 1.0 - y.data()[i]; // label noise
     }
-    let mut net = Network::builder(&[2])
+    let net = Network::builder(&[2])
         .init(Init::He)
         .dense(64)
         .relu()
         .dense(64)
         .relu()
         .dense(1)
-        .build(Reference, &mut rng)
+        .build(Reference, rng)
         .unwrap();
+    (x, y, net)
+}
+
+#[test]
+fn early_stopping_keeps_the_best_weights() {
+    // A wide net memorises 40 noisy points; the validation cost turns up and training stops.
+    let mut rng = Rng::seed(7);
+    let (x, y, mut net) = memorising_net(&mut rng);
     let config = FitConfig::new(Optimizer::adam(0.01))
         .epochs(2000)
         .batch_size(8)
@@ -271,16 +278,7 @@ fn early_stopping_keeps_the_best_weights() {
         .all(|e| e.accuracy.is_some() && e.val_accuracy.is_some()));
     // The weights put back are the best epoch's: re-evaluating the validation set gives its cost.
     let mut split_rng = Rng::seed(7);
-    let _ = common::separable::<f64>(60, &mut split_rng);
-    let _ = Network::<f64>::builder(&[2])
-        .init(Init::He)
-        .dense(64)
-        .relu()
-        .dense(64)
-        .relu()
-        .dense(1)
-        .build(Reference, &mut split_rng)
-        .unwrap();
+    let _ = memorising_net(&mut split_rng);
     let order = split_rng.permutation(60);
     let val = &order[..18];
     let eval = net
@@ -309,21 +307,9 @@ impl Observer for StopAtEpoch {
 #[test]
 fn an_interrupted_run_with_early_stopping_keeps_the_best_weights_so_far() {
     let mut rng = Rng::seed(7);
-    let (x, mut y) = common::separable::<f64>(60, &mut rng);
-    for i in (0..60).step_by(4) {
-        y.data_mut()[i] = 1.0 - y.data()[i]; // label noise
-    }
+    let (x, y, mut net) = memorising_net(&mut rng);
     let (train, val): (Vec<usize>, Vec<usize>) = (0..60).partition(|i| i % 3 != 0);
     let (xv, yv) = (x.gather_rows(&val), y.gather_rows(&val));
-    let mut net = Network::builder(&[2])
-        .init(Init::He)
-        .dense(64)
-        .relu()
-        .dense(64)
-        .relu()
-        .dense(1)
-        .build(Reference, &mut rng)
-        .unwrap();
     // Patience never runs out: only the observer stops the run, after overfitting began.
     let config = FitConfig::new(Optimizer::adam(0.01))
         .epochs(2000)
