@@ -153,12 +153,12 @@ pub fn load(workload: Workload, data: &Path) -> Result<Data, DataError> {
     let volumes = matches!(workload, Workload::Cnn | Workload::CnnRgb);
     match workload {
         Workload::Logistic | Workload::Deep | Workload::CnnRgb => {
-            let train = course_h5::read_train(&data.join("faces_h5/train_faces.h5"))?;
-            let test = course_h5::read_test(&data.join("faces_h5/test_faces.h5"))?;
+            let train = course_h5::read_train(data.join("faces_h5/train_faces.h5"))?;
+            let test = course_h5::read_test(data.join("faces_h5/test_faces.h5"))?;
             Ok(Data::from_sets(train.into(), test.into(), volumes))
         }
         Workload::Mlp | Workload::Cnn => {
-            let [train, test] = idx::mnist(&data.join("mnist5k"))?;
+            let [train, test] = idx::mnist(data.join("mnist5k"))?;
             Ok(Data::from_sets(train, test, volumes))
         }
     }

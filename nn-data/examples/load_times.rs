@@ -30,12 +30,12 @@ fn main() -> Result<(), DataError> {
     println!("{} threads", rayon::current_num_threads());
     best_of("faces/ folder as 64×64×3 (200 PNGs)", || {
         options
-            .load_folder(&root.join("builtin/faces"))
+            .load_folder(root.join("builtin/faces"))
             .map(|l| l.dataset)
     })?;
     best_of("built-in faces as 64×64×3", || builtin::faces(&options))?;
     best_of("mnist5k train + test (gzipped IDX)", || {
-        idx::mnist(&data.join("mnist5k")).map(|[train, _test]| train)
+        idx::mnist(data.join("mnist5k")).map(|[train, _test]| train)
     })?;
     best_of("faces_h5 train (HDF5)", || {
         course_h5::read_train(Path::new(&data.join("faces_h5/train_faces.h5"))).map(Dataset::from)

@@ -15,9 +15,7 @@
 //! `X.reshape(m, -1) / 255`.
 //!
 //! ```no_run
-//! use std::path::Path;
-//!
-//! let train = nn_data::course_h5::read_train(Path::new("data/faces_h5/train_faces.h5"))?;
+//! let train = nn_data::course_h5::read_train("data/faces_h5/train_faces.h5")?;
 //! assert_eq!(train.shape, [150, 64, 64, 3]);
 //! let x = train.flattened(); // (150, 12288), in [0, 1]
 //! let y = train.label_tensor(); // (150, 1) of 0.0 / 1.0
@@ -26,21 +24,28 @@
 //! ```
 //!
 //! The files are read with the pure-Rust `hdf5-reader` crate (no `libhdf5`), through positional
-//! reads, never a memory map. Files are treated as untrusted: a dataset whose decoded size would
-//! exceed [`MAX_DATASET_BYTES`] is refused before anything is allocated for it, and a corrupt or
-//! hostile file gives a [`DataError`] naming the file, never a panic.
+//! reads, never a memory map. Files are treated as untrusted: a path that is not a regular file
+//! (a folder, `/dev/zero`, a FIFO) or a file without the HDF5 signature is refused before the
+//! reader sees it, a dataset whose decoded size would exceed [`MAX_DATASET_BYTES`] is refused
+//! before anything is allocated for it, and a corrupt or hostile file gives a [`DataError`]
+//! naming the file, never a panic.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hdf5_reader::group::Group;
 use hdf5_reader::{Dataset, Datatype, FileStorage, H5Type, Hdf5File, OpenOptions, StringSize};
 use nn_core::Tensor;
 
+use crate::file::open_regular;
 use crate::DataError;
 
-/// The largest dataset, in bytes once decoded, that [`read`] accepts: 1 GiB. The course's
-/// training file is 2.5 MB; the limit only stops files that claim absurd extents.
+/// The largest dataset, in bytes once decoded, that [`read`] accepts: 1 GiB (also the reader's
+/// own limit on any one read). The course's training file is 2.5 MB, and a 1 GiB uint8 image
+/// set becomes 4 GiB of `f32` in a [`Dataset`](crate::Dataset); the limit only stops files that
+/// claim absurd extents.
 pub const MAX_DATASET_BYTES: u64 = 1 << 30;
 
 /// The examples of one course HDF5 file: images, labels and class names.
@@ -62,47 +67,90 @@ pub struct CourseSet {
 /// Reads `{prefix}_set_x`, `{prefix}_set_y` and `list_classes` from the HDF5 file at `path`;
 /// `prefix` is `"train"` or `"test"` for the course's files.
 ///
+/// Before any data is read, the file must be a regular file with the HDF5 signature
+/// (`\x89HDF\r\n\x1a\n` at offset 0, 512, 1024, …), and every dataset's shape, type and
+/// decoded size (at most [`MAX_DATASET_BYTES`]) is checked.
+///
 /// # Errors
 ///
-/// [`DataError`] naming the file if it cannot be read, is not HDF5, lacks one of the three
-/// datasets, has a dataset of the wrong shape or type, has a different number of images and
-/// labels, or has a label outside `0..classes.len()`.
-pub fn read(path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
+/// [`DataError`] naming the file if it cannot be read, is not a regular file
+/// ([`DataError::NotFile`]), is not HDF5, lacks one of the three datasets, has a dataset of
+/// the wrong shape or type or above [`MAX_DATASET_BYTES`], has a different number of images
+/// and labels, or has a label outside `0..classes.len()`.
+pub fn read(path: impl AsRef<Path>, prefix: &str) -> Result<CourseSet, DataError> {
+    let path = path.as_ref();
     let file = open(path)?;
-    let root = file.root_group().map_err(|e| classify(path, None, e))?;
-    let (groups, datasets) = root.member_names().map_err(|e| classify(path, None, e))?;
-    let dataset = |name: &str| -> Result<Dataset, DataError> {
-        if !datasets.iter().any(|d| d == name) {
-            let mut found: Vec<String> = datasets.clone();
-            found.extend(groups.iter().map(|g| format!("{g}/")));
-            found.sort();
-            return Err(DataError::MissingDataset {
-                path: path.to_path_buf(),
-                name: name.to_string(),
-                found,
-            });
-        }
-        root.dataset(name)
-            .map_err(|e| classify(path, Some(name), e))
-    };
-
+    let members = find_members(path, &file, prefix)?;
     // Check every dataset's metadata before reading (and allocating for) any data.
+    let shape = image_shape(path, &members)?;
+    let m = label_count(path, &members)?;
+    if shape[0] != m {
+        return Err(DataError::Count {
+            path: path.to_path_buf(),
+            examples: shape[0],
+            labels: m,
+        });
+    }
+    check_class_names(path, &members.classes)?;
+    read_members(path, &members, shape)
+}
+
+/// The three datasets of one split, with the names they have in the file.
+struct Members {
+    x_name: String,
+    x: Dataset,
+    y_name: String,
+    y: Dataset,
+    classes: Dataset,
+}
+
+/// Finds `{prefix}_set_x`, `{prefix}_set_y` and `list_classes` in the root group.
+fn find_members(path: &Path, file: &Hdf5File, prefix: &str) -> Result<Members, DataError> {
+    let root = file.root_group().map_err(|e| classify(path, None, e))?;
+    let names = root.member_names().map_err(|e| classify(path, None, e))?;
     let x_name = format!("{prefix}_set_x");
     let y_name = format!("{prefix}_set_y");
-    let x = dataset(&x_name)?;
-    let y = dataset(&y_name)?;
-    let c = dataset("list_classes")?;
+    Ok(Members {
+        x: member(path, &root, &names, &x_name)?,
+        y: member(path, &root, &names, &y_name)?,
+        classes: member(path, &root, &names, "list_classes")?,
+        x_name,
+        y_name,
+    })
+}
 
-    let shape = match x.shape() {
-        &[m, h, w, c] => [m, h, w, c],
-        other => {
-            return Err(shape_error(
-                path,
-                &x_name,
-                other,
-                "a (m, h, w, c) image batch",
-            ));
-        }
+/// The dataset `name` of `root`, or [`DataError::MissingDataset`] listing what is there
+/// (`names` is `(groups, datasets)`).
+fn member(
+    path: &Path,
+    root: &Group,
+    (groups, datasets): &(Vec<String>, Vec<String>),
+    name: &str,
+) -> Result<Dataset, DataError> {
+    if !datasets.iter().any(|d| d == name) {
+        let mut found: Vec<String> = datasets.clone();
+        found.extend(groups.iter().map(|g| format!("{g}/")));
+        found.sort();
+        return Err(DataError::MissingDataset {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            found,
+        });
+    }
+    root.dataset(name)
+        .map_err(|e| classify(path, Some(name), e))
+}
+
+/// The images' `(m, h, w, c)`, checking that they are uint8.
+fn image_shape(path: &Path, members: &Members) -> Result<[u64; 4], DataError> {
+    let (name, x) = (&members.x_name, &members.x);
+    let &[m, h, w, c] = x.shape() else {
+        return Err(shape_error(
+            path,
+            name,
+            x.shape(),
+            "a (m, h, w, c) image batch",
+        ));
     };
     if !matches!(
         x.dtype(),
@@ -112,26 +160,27 @@ pub fn read(path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
             ..
         }
     ) {
-        return Err(type_error(path, &x_name, x.dtype(), "uint8 pixels"));
+        return Err(type_error(path, name, x.dtype(), "uint8 pixels"));
     }
-    let m_labels = match *y.shape() {
-        [n] | [1, n] | [n, 1] => n,
-        ref other => {
-            return Err(shape_error(
-                path,
-                &y_name,
-                other,
-                "an (m,) vector of labels",
-            ));
-        }
-    };
-    if shape[0] != m_labels {
-        return Err(DataError::Count {
-            path: path.to_path_buf(),
-            examples: shape[0],
-            labels: m_labels,
-        });
+    Ok([m, h, w, c])
+}
+
+/// The number of labels, from a `(m,)`, `(1, m)` or `(m, 1)` label dataset.
+fn label_count(path: &Path, members: &Members) -> Result<u64, DataError> {
+    match *members.y.shape() {
+        [n] | [1, n] | [n, 1] => Ok(n),
+        ref other => Err(shape_error(
+            path,
+            &members.y_name,
+            other,
+            "an (m,) vector of labels",
+        )),
     }
+}
+
+/// `list_classes` must be an `(n,)` list of strings whose decoded size (the strings and their
+/// bytes) is within [`MAX_DATASET_BYTES`].
+fn check_class_names(path: &Path, c: &Dataset) -> Result<(), DataError> {
     if c.ndim() != 1 {
         return Err(shape_error(
             path,
@@ -140,29 +189,35 @@ pub fn read(path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
             "an (n,) list of class names",
         ));
     }
-    if !matches!(c.dtype(), Datatype::String { .. })
-        && !matches!(
-            c.dtype(),
-            Datatype::VarLen {
-                kind: hdf5_reader::VarLenKind::String,
-                ..
-            }
-        )
-    {
-        return Err(type_error(path, "list_classes", c.dtype(), "strings"));
-    }
+    let width = match c.dtype() {
+        Datatype::String {
+            size: StringSize::Fixed(n),
+            ..
+        } => u64::from(*n),
+        // Variable-length strings: the reader bounds the heap reads; count a reference each.
+        Datatype::String { .. }
+        | Datatype::VarLen {
+            kind: hdf5_reader::VarLenKind::String,
+            ..
+        } => 16,
+        other => return Err(type_error(path, "list_classes", other, "strings")),
+    };
+    let per_name = width.saturating_add(std::mem::size_of::<String>() as u64);
+    check_size(path, "list_classes", c.shape()[0].saturating_mul(per_name))
+}
 
-    let classes = c
+/// Reads the class names, the labels (checked against them) and the pixels.
+fn read_members(path: &Path, members: &Members, shape: [u64; 4]) -> Result<CourseSet, DataError> {
+    let classes = members
+        .classes
         .read_strings()
         .map_err(|e| classify(path, Some("list_classes"), e))?;
-    let raw_labels = read_labels(path, &y_name, &y, m_labels)?;
-    let labels = check_labels(path, &y_name, &raw_labels, classes.len())?;
-    let images: Vec<u8> = read_numbers(path, &x_name, &x, x.shape())?;
-    let shape = to_usize_shape(path, &x_name, shape)?;
-
+    let raw_labels = read_labels(path, &members.y_name, &members.y, shape[0])?;
+    let labels = check_labels(path, &members.y_name, &raw_labels, classes.len())?;
+    let images: Vec<u8> = read_numbers(path, &members.x_name, &members.x, &shape)?;
     Ok(CourseSet {
         images,
-        shape,
+        shape: to_usize_shape(path, &members.x_name, shape)?,
         labels,
         classes,
     })
@@ -173,7 +228,7 @@ pub fn read(path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
 /// # Errors
 ///
 /// As [`read`].
-pub fn read_train(path: &Path) -> Result<CourseSet, DataError> {
+pub fn read_train(path: impl AsRef<Path>) -> Result<CourseSet, DataError> {
     read(path, "train")
 }
 
@@ -182,7 +237,7 @@ pub fn read_train(path: &Path) -> Result<CourseSet, DataError> {
 /// # Errors
 ///
 /// As [`read`].
-pub fn read_test(path: &Path) -> Result<CourseSet, DataError> {
+pub fn read_test(path: impl AsRef<Path>) -> Result<CourseSet, DataError> {
     read(path, "test")
 }
 
@@ -236,26 +291,70 @@ impl CourseSet {
     }
 }
 
-/// Opens the file for positional reads, with our read limit.
+/// The signature that starts an HDF5 superblock.
+const HDF5_SIGNATURE: [u8; 8] = *b"\x89HDF\r\n\x1a\n";
+
+/// What the size errors of this module suggest.
+const HDF5_HINT: &str = "the limit is nn_data::course_h5::MAX_DATASET_BYTES: \
+     split the set into several files";
+
+/// Opens a regular file that has the HDF5 signature for positional reads, with our read limit.
 fn open(path: &Path) -> Result<Hdf5File, DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len < 8 {
-        return Err(DataError::NotFormat {
-            path: path.to_path_buf(),
-            format: "an HDF5",
-            reason: format!("{len} bytes, too short for the HDF5 signature"),
-        });
-    }
+    let (file, len) = open_regular(path)?;
+    check_signature(path, &file, len)?;
     let storage = FileStorage::from_file(file).map_err(|e| classify(path, None, e))?;
     let options = OpenOptions::default()
         .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX));
     Hdf5File::from_storage_with_options(Arc::new(storage), options)
         .map_err(|e| classify(path, None, e))
+}
+
+/// Looks for the HDF5 signature where the format allows a superblock: at offset 0, or at 512,
+/// 1024, 2048, … after a user block. Reads 8 bytes at each, nothing else.
+fn check_signature(path: &Path, mut file: &File, len: u64) -> Result<(), DataError> {
+    let not_hdf5 = |reason: String| DataError::NotFormat {
+        path: path.to_path_buf(),
+        format: "an HDF5",
+        reason,
+    };
+    if len < 8 {
+        return Err(not_hdf5(format!(
+            "{len} bytes, too short for the HDF5 signature"
+        )));
+    }
+    let mut offset = 0u64;
+    while offset.checked_add(8).is_some_and(|end| end <= len) {
+        let mut bytes = [0u8; 8];
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if bytes == HDF5_SIGNATURE {
+            return Ok(());
+        }
+        offset = if offset == 0 {
+            512
+        } else {
+            offset.saturating_mul(2)
+        };
+    }
+    Err(not_hdf5("no HDF5 signature".to_string()))
+}
+
+/// [`DataError::TooLarge`] if `bytes` exceeds [`MAX_DATASET_BYTES`].
+fn check_size(path: &Path, name: &str, bytes: u64) -> Result<(), DataError> {
+    if bytes > MAX_DATASET_BYTES {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            bytes,
+            limit: MAX_DATASET_BYTES,
+            hint: HDF5_HINT,
+        });
+    }
+    Ok(())
 }
 
 /// Turns a reader error into a [`DataError`] naming the file and, if given, the dataset.
@@ -353,20 +452,18 @@ fn read_numbers<T: H5Type + Copy + Default>(
         .iter()
         .try_fold(elem, |acc, &d| acc.checked_mul(d))
         .unwrap_or(u64::MAX);
-    let too_large = || DataError::TooLarge {
-        path: path.to_path_buf(),
-        name: name.to_string(),
-        bytes,
-        limit: MAX_DATASET_BYTES,
-    };
-    if bytes > MAX_DATASET_BYTES {
-        return Err(too_large());
-    }
+    check_size(path, name, bytes)?;
     let count = shape
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(too_large)?;
+        .ok_or_else(|| DataError::TooLarge {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            bytes,
+            limit: MAX_DATASET_BYTES,
+            hint: HDF5_HINT,
+        })?;
     let mut values = vec![T::default(); count];
     dataset
         .read_into(&mut values)
@@ -382,6 +479,7 @@ fn to_usize_shape(path: &Path, name: &str, shape: [u64; 4]) -> Result<[usize; 4]
             name: name.to_string(),
             bytes: u64::MAX,
             limit: MAX_DATASET_BYTES,
+            hint: HDF5_HINT,
         })?;
     }
     Ok(out)

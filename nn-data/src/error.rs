@@ -8,13 +8,22 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
-    /// The file could not be opened or read (missing, unreadable, a folder, …).
+    /// The file could not be opened or read (missing, unreadable, …).
     #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
+    },
+    /// The path names something other than a regular file (a folder, a device such as
+    /// `/dev/zero`, a FIFO, a socket): refused before anything is read from it.
+    #[error("{}: {found}, not a regular file; give the path of a data file", path.display())]
+    NotFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, with its article: `"a directory"`, `"a character device"`, ….
+        found: &'static str,
     },
     /// The file is not in the expected format at all (e.g. no HDF5 signature).
     #[error("{}: not {format} file ({reason})", path.display())]
@@ -96,18 +105,42 @@ pub enum DataError {
         /// The number of classes.
         classes: usize,
     },
-    /// A dataset is larger than the loader accepts (protects against files that claim huge
-    /// extents).
-    #[error("{}: {name} would take {bytes} bytes, more than the limit of {limit} bytes", path.display())]
+    /// A dataset or file is larger than the loader accepts (protects against files that claim
+    /// huge extents, and against decompression bombs).
+    #[error(
+        "{}: {name} would take {bytes} bytes, more than the limit of {limit} bytes ({}); {hint}",
+        path.display(),
+        human_bytes(*limit)
+    )]
     TooLarge {
         /// The file.
         path: PathBuf,
-        /// The dataset.
+        /// The dataset (or `"the file"`, `"the decoded image"`, …).
         name: String,
-        /// Its size in memory, as claimed by the file (saturated at `u64::MAX`).
+        /// Its size, as claimed by the file (saturated at `u64::MAX`).
         bytes: u64,
         /// The limit.
         limit: u64,
+        /// Which constant holds the limit and what to do, e.g. `"the limit is
+        /// nn_data::idx::MAX_IDX_BYTES: split the data into several files"`.
+        hint: &'static str,
+    },
+    /// An image claims a width or height above
+    /// [`MAX_IMAGE_SIDE`](crate::images::MAX_IMAGE_SIDE): refused before it is decoded.
+    #[error(
+        "{}: the image is {width}×{height} pixels, more than the limit of {limit} pixels per side \
+         (nn_data::images::MAX_IMAGE_SIDE); resize it to at most {limit}×{limit} first",
+        path.display()
+    )]
+    ImageSide {
+        /// The image file.
+        path: PathBuf,
+        /// Its width, as its header claims.
+        width: u32,
+        /// Its height, as its header claims.
+        height: u32,
+        /// The limit, [`MAX_IMAGE_SIDE`](crate::images::MAX_IMAGE_SIDE).
+        limit: u32,
     },
     /// A line of a text file (CSV) is wrong: the wrong number of fields, a value that is not
     /// a number, a missing label.
@@ -152,6 +185,16 @@ fn found_list(found: &[String]) -> String {
     } else {
         found.join(", ")
     }
+}
+
+/// `1 GiB`, `256 MiB`, `12 KiB`, `100 bytes`: the unit that gives a whole number, if any.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// `(3, 64, 64)`, or `()` for a scalar.
@@ -210,5 +253,32 @@ mod tests {
         );
         assert_eq!(shape_list(&[7]), "(7,)");
         assert_eq!(shape_list(&[]), "()");
+    }
+
+    #[test]
+    fn limit_and_file_kind_messages_say_what_to_do() {
+        let e = DataError::TooLarge {
+            path: PathBuf::from("x.idx"),
+            name: "the IDX data".into(),
+            bytes: 1 << 31,
+            limit: 1 << 30,
+            hint: "the limit is nn_data::idx::MAX_IDX_BYTES: split the data into several files",
+        };
+        assert_eq!(
+            e.to_string(),
+            "x.idx: the IDX data would take 2147483648 bytes, more than the limit of 1073741824 \
+             bytes (1 GiB); the limit is nn_data::idx::MAX_IDX_BYTES: split the data into several \
+             files"
+        );
+        let e = DataError::NotFile {
+            path: PathBuf::from("/dev/zero"),
+            found: "a character device",
+        };
+        assert_eq!(
+            e.to_string(),
+            "/dev/zero: a character device, not a regular file; give the path of a data file"
+        );
+        assert_eq!(human_bytes(256 << 20), "256 MiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
     }
 }

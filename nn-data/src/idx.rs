@@ -5,10 +5,12 @@
 //! `u32`, then the values. Images are `(m, 28, 28)`, labels `(m,)`. The values must fill the
 //! file exactly: a file longer or shorter than its header says is an error.
 //!
-//! ```no_run
-//! use std::path::Path;
+//! Every file is checked before its values are allocated: it must be a regular file, start
+//! with gzip's or IDX's magic, and claim at most [`MAX_IDX_BYTES`] values, which an
+//! uncompressed file must hold exactly; gzip streams are decompressed only up to their claim.
 //!
-//! let [train, test] = nn_data::idx::mnist(Path::new("data/mnist5k"))?;
+//! ```no_run
+//! let [train, test] = nn_data::idx::mnist("data/mnist5k")?;
 //! assert_eq!(train.x().shape(), &[4000, 28, 28, 1]);
 //! assert_eq!(test.classes(), 10);
 //! # Ok::<(), nn_data::DataError>(())
@@ -21,10 +23,25 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use nn_core::Tensor;
 
+use crate::file::open_regular;
 use crate::{DataError, Dataset};
 
-/// The largest IDX payload read: 1 GiB (all of MNIST is 55 MB).
+/// The largest IDX payload read, in values (bytes on disk once decompressed): 1 GiB. All of
+/// MNIST is 55 MB and EMNIST's largest split 0.65 GB; as `f32` pixels a payload at the limit
+/// takes 4 GiB. A header claiming more is refused before anything is allocated, and so is a
+/// gzip stream that decompresses to more than its header claims.
 pub const MAX_IDX_BYTES: u64 = 1 << 30;
+
+/// What the size errors of this module suggest.
+const IDX_HINT: &str =
+    "the limit is nn_data::idx::MAX_IDX_BYTES: split the data into several files";
+
+/// Deflate's largest compression ratio (about 1032:1): a gzip file of `n` bytes decompresses to
+/// at most about `1032·n` bytes, which bounds what is reserved before the data is seen.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// How many bytes are decompressed and converted at a time.
+const CHUNK: usize = 64 << 10;
 
 /// An IDX file of unsigned bytes: its dimensions and values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,46 +54,98 @@ pub struct Idx {
 
 /// Reads an IDX file of unsigned bytes, gzipped or not.
 ///
+/// The file must be a regular file; its first bytes must be gzip's (`1f 8b`) or IDX's
+/// (`00 00 <type> <dimensions>`); the values its header claims (the product of the dimensions)
+/// must be at most [`MAX_IDX_BYTES`] and, for an uncompressed file, exactly what the file holds:
+/// all checked before the values are allocated. A gzipped file is decompressed through
+/// `take(claimed + 1)`, so a stream longer than its header says (a gzip bomb) is refused as
+/// soon as it exceeds the claim.
+///
 /// # Errors
 ///
-/// [`DataError::Io`] if it cannot be read; [`DataError::NotFormat`] if it does not start with
-/// an IDX magic number; [`DataError::Type`] for a type other than unsigned bytes;
-/// [`DataError::TooLarge`] for dimensions above [`MAX_IDX_BYTES`]; [`DataError::Corrupt`] if
-/// the data is shorter or longer than the dimensions say, or the gzip stream is damaged.
-pub fn read(path: &Path) -> Result<Idx, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// [`DataError::Io`] if it cannot be read; [`DataError::NotFile`] for a folder, a device or a
+/// FIFO; [`DataError::NotFormat`] if it does not start with an IDX magic number;
+/// [`DataError::Type`] for a type other than unsigned bytes; [`DataError::TooLarge`] for
+/// dimensions above [`MAX_IDX_BYTES`]; [`DataError::Corrupt`] if the data is shorter or longer
+/// than the dimensions say, or the gzip stream is damaged.
+pub fn read(path: impl AsRef<Path>) -> Result<Idx, DataError> {
+    let (dims, values) = read_as::<u8>(path.as_ref())?;
+    Ok(Idx { dims, values })
+}
+
+/// An opened IDX file: its first two bytes (already read to tell gzip from IDX) put back in
+/// front of the rest.
+type Stream = std::io::Chain<std::io::Take<std::io::Cursor<[u8; 2]>>, BufReader<File>>;
+
+/// Where the values of an opened IDX file come from.
+enum Source {
+    /// An uncompressed file of this many bytes.
+    Plain(Stream, u64),
+    /// A gzip stream, from a file of this many (compressed) bytes.
+    Gzip(MultiGzDecoder<Stream>, u64),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Plain(r, _) => r.read(buf),
+            Source::Gzip(r, _) => r.read(buf),
+        }
+    }
+}
+
+/// Reads an IDX file's dimensions and its values converted to `T` as they are read (so that
+/// no byte copy of the whole payload is kept beside the converted one).
+fn read_as<T: From<u8>>(path: &Path) -> Result<(Vec<usize>, Vec<T>), DataError> {
+    let mut source = open_idx(path)?;
+    let (dims, count) = read_header(&mut source, path)?;
+    let header_bytes = 4 + 4 * dims.len() as u64;
+    let capacity = match source {
+        Source::Plain(_, len) => {
+            check_plain_length(path, &dims, count, len.saturating_sub(header_bytes))?;
+            count
+        }
+        Source::Gzip(_, len) => count.min(len.saturating_mul(MAX_DEFLATE_RATIO)),
+    };
+    let values = read_values(&mut source, path, &dims, count, capacity)?;
+    Ok((dims, values))
+}
+
+/// Opens the file and looks at its first two bytes: gzip's magic (`1f 8b`) gives a
+/// decompressing source, IDX's (`00 00`) a plain one, anything else is refused.
+fn open_idx(path: &Path) -> Result<Source, DataError> {
+    let (file, len) = open_regular(path)?;
     let mut reader = BufReader::new(file);
     let mut magic = [0u8; 2];
     let got = read_up_to(&mut reader, &mut magic, path)?;
-    let head = &magic[..got];
-    // Put the two bytes back in front of the stream, then decompress if they are gzip's.
-    let stream: Box<dyn Read + '_> = if head == [0x1f, 0x8b] {
-        Box::new(MultiGzDecoder::new(head.chain(reader)))
+    let mut stream = std::io::Cursor::new(magic).take(got as u64).chain(reader);
+    if got == 2 && magic == [0x1f, 0x8b] {
+        Ok(Source::Gzip(MultiGzDecoder::new(stream), len))
+    } else if got == 2 && magic == [0, 0] {
+        Ok(Source::Plain(stream, len))
     } else {
-        Box::new(head.chain(reader))
-    };
-    parse(stream, path)
+        // Show the first four bytes, as the header check does.
+        let mut head = [0u8; 4];
+        let got = read_up_to(&mut stream, &mut head, path)?;
+        Err(not_idx(path, &head[..got]))
+    }
 }
 
-fn parse(mut r: impl Read, path: &Path) -> Result<Idx, DataError> {
-    let corrupt = |message: String| DataError::Corrupt {
+fn not_idx(path: &Path, head: &[u8]) -> DataError {
+    DataError::NotFormat {
         path: path.to_path_buf(),
-        message,
-    };
+        format: "an IDX",
+        reason: format!("it starts with {head:02x?}, not 00 00 <type> <dimensions>"),
+    }
+}
+
+/// Reads and checks the header: the magic, the type (unsigned bytes), the dimensions; returns
+/// them and the number of values they claim, at most [`MAX_IDX_BYTES`].
+fn read_header(r: &mut impl Read, path: &Path) -> Result<(Vec<usize>, u64), DataError> {
     let mut header = [0u8; 4];
-    let got = read_up_to(&mut r, &mut header, path)?;
+    let got = read_up_to(r, &mut header, path)?;
     if got < 4 || header[0] != 0 || header[1] != 0 || header[3] == 0 {
-        return Err(DataError::NotFormat {
-            path: path.to_path_buf(),
-            format: "an IDX",
-            reason: format!(
-                "it starts with {:02x?}, not 00 00 <type> <dimensions>",
-                &header[..got]
-            ),
-        });
+        return Err(not_idx(path, &header[..got]));
     }
     if header[2] != 0x08 {
         return Err(DataError::Type {
@@ -86,44 +155,91 @@ fn parse(mut r: impl Read, path: &Path) -> Result<Idx, DataError> {
             expected: "unsigned bytes (type code 0x08)",
         });
     }
-    let mut dims = Vec::new();
+    let mut dims = Vec::with_capacity(usize::from(header[3]));
     for d in 0..header[3] {
         let mut b = [0u8; 4];
-        if read_up_to(&mut r, &mut b, path)? < 4 {
-            return Err(corrupt(format!(
-                "the header ends before dimension {} of {}",
-                d + 1,
-                header[3]
-            )));
+        if read_up_to(r, &mut b, path)? < 4 {
+            return Err(DataError::Corrupt {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the header ends before dimension {} of {}",
+                    d + 1,
+                    header[3]
+                ),
+            });
         }
         dims.push(u32::from_be_bytes(b) as usize);
     }
-    let bytes = dims
+    let count = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
         .unwrap_or(u64::MAX);
-    if bytes > MAX_IDX_BYTES {
+    if count > MAX_IDX_BYTES {
         return Err(DataError::TooLarge {
             path: path.to_path_buf(),
             name: format!("the IDX data {dims:?}"),
-            bytes,
+            bytes: count,
             limit: MAX_IDX_BYTES,
+            hint: IDX_HINT,
         });
     }
-    let mut values = vec![0u8; bytes as usize];
-    let got = read_up_to(&mut r, &mut values, path)?;
-    if got < values.len() {
-        return Err(corrupt(format!(
-            "the header says {dims:?} ({bytes} values) but the file holds {got}"
-        )));
+    Ok((dims, count))
+}
+
+/// For an uncompressed file: the values present after the header must be exactly the claimed
+/// count, checked before anything is allocated for them.
+fn check_plain_length(
+    path: &Path,
+    dims: &[usize],
+    count: u64,
+    present: u64,
+) -> Result<(), DataError> {
+    if present < count {
+        Err(length_error(path, dims, count, Some(present)))
+    } else if present > count {
+        Err(length_error(path, dims, count, None))
+    } else {
+        Ok(())
     }
-    let mut extra = [0u8; 1];
-    if read_up_to(&mut r, &mut extra, path)? > 0 {
-        return Err(corrupt(format!(
-            "the header says {dims:?} ({bytes} values) but the file holds more"
-        )));
+}
+
+/// "the header says … but the file holds `got`" (`None`: more).
+fn length_error(path: &Path, dims: &[usize], count: u64, got: Option<u64>) -> DataError {
+    let holds = got.map_or_else(|| "more".to_string(), |g| g.to_string());
+    DataError::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("the header says {dims:?} ({count} values) but the file holds {holds}"),
     }
-    Ok(Idx { dims, values })
+}
+
+/// Reads exactly `count` values (through `take(count + 1)`, so that a longer stream is caught
+/// after one extra byte), converting each chunk to `T` as it comes. `capacity` is reserved up
+/// front: the exact count for a plain file whose length was checked, a bound from the
+/// compressed size for gzip.
+fn read_values<T: From<u8>>(
+    r: &mut impl Read,
+    path: &Path,
+    dims: &[usize],
+    count: u64,
+    capacity: u64,
+) -> Result<Vec<T>, DataError> {
+    let mut values: Vec<T> = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut limited = r.take(count + 1);
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let got = read_up_to(&mut limited, &mut chunk, path)?;
+        if got == 0 {
+            break;
+        }
+        if values.len() as u64 + got as u64 > count {
+            return Err(length_error(path, dims, count, None));
+        }
+        values.extend(chunk[..got].iter().map(|&b| T::from(b)));
+    }
+    if (values.len() as u64) < count {
+        return Err(length_error(path, dims, count, Some(values.len() as u64)));
+    }
+    Ok(values)
 }
 
 /// Reads until `buf` is full or the stream ends; returns how much was read.
@@ -158,25 +274,34 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<usize, D
 /// An images file and a labels file as a data set: `(m, h, w, 1)` pixel values 0–255, labels
 /// `0..classes` named `"0"`, `"1"`, ….
 ///
+/// The image pixels are converted to `f32` while they are read, so the peak memory is the
+/// tensor (4 bytes a pixel) and one 64 KiB chunk, not a byte copy beside it.
+///
 /// # Errors
 ///
 /// As [`read`]; [`DataError::Shape`] if the images are not `(m, h, w)` or the labels not
 /// `(m,)`; [`DataError::Count`] if their counts differ; [`DataError::Label`] for a label not
 /// below `classes`.
-pub fn read_pair(images: &Path, labels: &Path, classes: usize) -> Result<Dataset, DataError> {
-    let x = read(images)?;
-    let y = read(labels)?;
-    let shape = |path: &Path, idx: &Idx, expected| DataError::Shape {
+pub fn read_pair(
+    images: impl AsRef<Path>,
+    labels: impl AsRef<Path>,
+    classes: usize,
+) -> Result<Dataset, DataError> {
+    let (images, labels) = (images.as_ref(), labels.as_ref());
+    // The pixels are converted to f32 as they are read: no byte copy is kept beside them.
+    let (x_dims, pixels) = read_as::<f32>(images)?;
+    let (y_dims, y) = read_as::<u8>(labels)?;
+    let shape = |path: &Path, dims: &[usize], expected| DataError::Shape {
         path: path.to_path_buf(),
         name: "the IDX data".into(),
-        shape: idx.dims.iter().map(|&d| d as u64).collect(),
+        shape: dims.iter().map(|&d| d as u64).collect(),
         expected,
     };
-    let &[m, h, w] = x.dims.as_slice() else {
-        return Err(shape(images, &x, "(m, height, width) images"));
+    let &[m, h, w] = x_dims.as_slice() else {
+        return Err(shape(images, &x_dims, "(m, height, width) images"));
     };
-    let &[n] = y.dims.as_slice() else {
-        return Err(shape(labels, &y, "(m,) labels"));
+    let &[n] = y_dims.as_slice() else {
+        return Err(shape(labels, &y_dims, "(m,) labels"));
     };
     if n != m {
         return Err(DataError::Count {
@@ -185,17 +310,16 @@ pub fn read_pair(images: &Path, labels: &Path, classes: usize) -> Result<Dataset
             labels: n as u64,
         });
     }
-    let labels_vec: Vec<usize> = y.values.iter().map(|&l| l as usize).collect();
-    if let Some(index) = labels_vec.iter().position(|&l| l >= classes) {
+    if let Some(index) = y.iter().position(|&l| usize::from(l) >= classes) {
         return Err(DataError::Label {
             path: labels.to_path_buf(),
             name: "labels".into(),
             index,
-            label: labels_vec[index] as i128,
+            label: i128::from(y[index]),
             classes,
         });
     }
-    let pixels = x.values.into_iter().map(f32::from).collect();
+    let labels_vec: Vec<usize> = y.iter().map(|&l| usize::from(l)).collect();
     let x = Tensor::from_vec(&[m, h, w, 1], pixels).expect("m·h·w values");
     Dataset::with_classes(x, labels_vec, (0..classes).map(|c| c.to_string()).collect())
 }
@@ -207,26 +331,28 @@ pub fn read_pair(images: &Path, labels: &Path, classes: usize) -> Result<Dataset
 ///
 /// # Errors
 ///
-/// [`DataError::Folder`] naming the missing file; else as [`read_pair`].
-pub fn mnist(dir: &Path) -> Result<[Dataset; 2], DataError> {
+/// [`DataError::Folder`] naming the missing file; else as [`read_pair`] (a name that exists
+/// but is not a regular file, such as a folder, is a [`DataError::NotFile`]).
+pub fn mnist(dir: impl AsRef<Path>) -> Result<[Dataset; 2], DataError> {
+    let dir = dir.as_ref();
     let find = |stem: &str| -> Result<PathBuf, DataError> {
         [stem.to_string(), format!("{stem}.gz")]
             .iter()
             .map(|name| dir.join(name))
-            .find(|p| p.is_file())
+            .find(|p| p.metadata().is_ok())
             .ok_or_else(|| DataError::Folder {
                 path: dir.to_path_buf(),
                 message: format!("no {stem} or {stem}.gz (an MNIST folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte)"),
             })
     };
     let train = read_pair(
-        &find("train-images-idx3-ubyte")?,
-        &find("train-labels-idx1-ubyte")?,
+        find("train-images-idx3-ubyte")?,
+        find("train-labels-idx1-ubyte")?,
         10,
     )?;
     let test = read_pair(
-        &find("t10k-images-idx3-ubyte")?,
-        &find("t10k-labels-idx1-ubyte")?,
+        find("t10k-images-idx3-ubyte")?,
+        find("t10k-labels-idx1-ubyte")?,
         10,
     )?;
     Ok([train, test])

@@ -4,34 +4,56 @@
 //! file's content, not its name), resized to a chosen size (64×64 by default, bilinear),
 //! as RGB or grayscale, pixel values 0–255 in `(h, w, c)` order.
 //!
+//! Image files are untrusted input: each must be a regular file of at most [`MAX_FILE_BYTES`],
+//! and its header must claim at most [`MAX_IMAGE_SIDE`] pixels a side and [`MAX_IMAGE_BYTES`]
+//! decoded, checked before any pixel is decoded.
+//!
 //! ```no_run
-//! use std::path::Path;
 //! use nn_data::images::{Color, ImageOptions};
 //!
 //! let options = ImageOptions::new().size(64, 64).color(Color::Rgb);
-//! let loaded = options.load_folder(Path::new("data/faces"))?;
+//! let loaded = options.load_folder("data/faces")?;
 //! let mut data = loaded.dataset; // (200, 64, 64, 3), classes ["face", "nonface"]
 //! data.scale(1.0 / 255.0);
-//! let one = options.load_image(Path::new("data/faces/face/000.png"))?; // (1, 64, 64, 3)
+//! let one = options.load_image("data/faces/face/000.png")?; // (1, 64, 64, 3)
 //! # Ok::<(), nn_data::DataError>(())
 //! ```
 
 use std::fs;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use image::imageops::FilterType;
-use image::{ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 use nn_core::Tensor;
 use rayon::prelude::*;
 
+use crate::error::human_bytes;
+use crate::file::open_regular;
 use crate::{DataError, Dataset};
 
-/// The largest image file read: 256 MiB.
+/// The largest image file read: 256 MiB, the size of an uncompressed 8192×8192 RGBA image
+/// (the largest [`MAX_IMAGE_SIDE`] and [`MAX_IMAGE_BYTES`] allow), so no image that could be
+/// decoded is refused for its file size.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
-/// The largest width or height decoded, in pixels.
-pub const MAX_SIDE: u32 = 16384;
+
+/// The largest width or height decoded, and the largest target size of [`ImageOptions::size`]:
+/// 8192 pixels. Photos from cameras and phones are below it (a 48-megapixel photo is
+/// 8000×6000); training images are resized to a few hundred pixels at most. A header that
+/// claims more is refused before anything is decoded.
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// The largest decoded image, in bytes (the decoder's output buffer, e.g. `w·h·4` for 8-bit
+/// RGBA): 256 MiB, an 8192×8192 RGBA image. Images of a folder are decoded in parallel, one per
+/// thread, so the peak is about this times the number of threads.
+pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+/// What the size errors of this module suggest.
+const FILE_HINT: &str = "the limit is nn_data::images::MAX_FILE_BYTES: \
+     re-encode or resize the image first";
+const DECODED_HINT: &str = "the limit is nn_data::images::MAX_IMAGE_BYTES: \
+     resize the image or convert it to 8 bits per channel first";
 
 /// The colour channels of loaded images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -134,64 +156,64 @@ impl ImageOptions {
     /// Decodes one image from its bytes (`path` names it in errors), resized and converted:
     /// `h·w·c` pixel values in `(h, w, c)` order.
     ///
+    /// The format is guessed from the content (PNG, JPEG, BMP), and the header's size is
+    /// checked against [`MAX_IMAGE_SIDE`] and [`MAX_IMAGE_BYTES`] before anything is decoded;
+    /// the decoder itself runs with the same [`image::Limits`].
+    ///
     /// # Errors
     ///
-    /// [`DataError::Image`] if the bytes are not an image of a supported format, are
-    /// truncated, or claim a side larger than [`MAX_SIDE`]; [`DataError::Invalid`] for a zero
-    /// target size.
-    pub fn decode(&self, bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
-        if self.width == 0 || self.height == 0 {
-            return Err(DataError::Invalid {
-                message: format!("images cannot be resized to {}×{}", self.width, self.height),
-            });
+    /// [`DataError::Image`] if the bytes are not an image of a supported format or are
+    /// truncated; [`DataError::ImageSide`] for a side above [`MAX_IMAGE_SIDE`];
+    /// [`DataError::TooLarge`] for a decoded size above [`MAX_IMAGE_BYTES`];
+    /// [`DataError::Invalid`] for a target size of zero or above [`MAX_IMAGE_SIDE`].
+    pub fn decode(&self, bytes: &[u8], path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
+        let path = path.as_ref();
+        self.check_target_size()?;
+        check_header(bytes, path)?;
+        let mut reader = guess_format(bytes, path)?;
+        reader.limits(decoder_limits());
+        let image = reader.decode().map_err(|e| decode_error(path, e))?;
+        Ok(self.resize_and_convert(image))
+    }
+
+    /// The target size must be 1..=[`MAX_IMAGE_SIDE`] pixels a side.
+    fn check_target_size(&self) -> Result<(), DataError> {
+        let side = 1..=MAX_IMAGE_SIDE;
+        if side.contains(&self.width) && side.contains(&self.height) {
+            return Ok(());
         }
-        let bad = |message: String| DataError::Image {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| bad(e.to_string()))?;
-        if reader.format().is_none() {
-            return Err(bad("not a PNG, JPEG or BMP file".into()));
-        }
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_SIDE);
-        limits.max_image_height = Some(MAX_SIDE);
-        reader.limits(limits);
-        let image = reader.decode().map_err(|e| bad(e.to_string()))?;
+        Err(DataError::Invalid {
+            message: format!(
+                "images cannot be resized to {}×{}: each side must be 1 to {MAX_IMAGE_SIDE} \
+                 pixels (nn_data::images::MAX_IMAGE_SIDE)",
+                self.width, self.height
+            ),
+        })
+    }
+
+    /// Resizes (bilinear) unless already at the target size, then converts to RGB or gray.
+    fn resize_and_convert(&self, image: DynamicImage) -> Vec<u8> {
         let image = if image.width() == self.width && image.height() == self.height {
             image
         } else {
             image.resize_exact(self.width, self.height, FilterType::Triangle)
         };
-        Ok(match self.color {
+        match self.color {
             Color::Rgb => image.to_rgb8().into_raw(),
             Color::Gray => image.to_luma8().into_raw(),
-        })
+        }
     }
 
     /// Reads and decodes one image file (see [`ImageOptions::decode`]).
     ///
     /// # Errors
     ///
-    /// [`DataError::Io`] if the file cannot be read, [`DataError::TooLarge`] above
-    /// [`MAX_FILE_BYTES`], else as [`ImageOptions::decode`].
-    pub fn read(&self, path: &Path) -> Result<Vec<u8>, DataError> {
-        let io = |source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let size = fs::metadata(path).map_err(io)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(DataError::TooLarge {
-                path: path.to_path_buf(),
-                name: "the image file".into(),
-                bytes: size,
-                limit: MAX_FILE_BYTES,
-            });
-        }
-        let bytes = fs::read(path).map_err(io)?;
+    /// [`DataError::Io`] if the file cannot be read, [`DataError::NotFile`] for a folder, a
+    /// device or a FIFO, [`DataError::TooLarge`] above [`MAX_FILE_BYTES`] (checked before
+    /// reading), else as [`ImageOptions::decode`].
+    pub fn read(&self, path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
+        let path = path.as_ref();
+        let bytes = read_image_file(path)?;
         self.decode(&bytes, path)
     }
 
@@ -201,7 +223,7 @@ impl ImageOptions {
     /// # Errors
     ///
     /// As [`ImageOptions::read`].
-    pub fn load_image(&self, path: &Path) -> Result<Tensor<f32>, DataError> {
+    pub fn load_image(&self, path: impl AsRef<Path>) -> Result<Tensor<f32>, DataError> {
         let pixels = self.read(path)?;
         let [h, w, c] = self.example_shape();
         let values = pixels.into_iter().map(f32::from).collect();
@@ -216,9 +238,11 @@ impl ImageOptions {
     ///
     /// [`DataError::Io`] if `dir` or a sub-folder cannot be read; [`DataError::Folder`] if
     /// `dir` has no class sub-folders, holds files beside them, or a class has no images
-    /// (also after skipping unreadable ones); the first unreadable image's error unless
-    /// [`ImageOptions::skip_unreadable`].
-    pub fn load_folder(&self, dir: &Path) -> Result<Loaded, DataError> {
+    /// (also after skipping unreadable ones); [`DataError::Invalid`] for a bad target size;
+    /// the first unreadable image's error (as [`ImageOptions::read`]: a FIFO or device among
+    /// the images is a [`DataError::NotFile`], an oversized image a [`DataError::ImageSide`]
+    /// or [`DataError::TooLarge`]) unless [`ImageOptions::skip_unreadable`].
+    pub fn load_folder(&self, dir: impl AsRef<Path>) -> Result<Loaded, DataError> {
         self.load_folder_with_progress(dir, &|_, _| {})
     }
 
@@ -230,42 +254,12 @@ impl ImageOptions {
     /// As [`load_folder`](Self::load_folder).
     pub fn load_folder_with_progress(
         &self,
-        dir: &Path,
+        dir: impl AsRef<Path>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Loaded, DataError> {
-        let mut class_names = Vec::new();
-        let mut files: Vec<(PathBuf, usize)> = Vec::new();
-        for entry in sorted_entries(dir)? {
-            let path = dir.join(&entry);
-            if !path.is_dir() {
-                return Err(DataError::Folder {
-                    path: dir.to_path_buf(),
-                    message: format!(
-                        "\"{entry}\" is a file; images go in one sub-folder per class (e.g. {})",
-                        dir.join("cat").join("1.png").display()
-                    ),
-                });
-            }
-            let class = class_names.len();
-            let before = files.len();
-            collect_files(&path, 0, &mut |file| files.push((file, class)))?;
-            if files.len() == before {
-                return Err(DataError::Folder {
-                    path,
-                    message: "this class folder has no images".into(),
-                });
-            }
-            class_names.push(entry);
-        }
-        if class_names.is_empty() {
-            return Err(DataError::Folder {
-                path: dir.to_path_buf(),
-                message: format!(
-                    "no class sub-folders; put the images of each class in a sub-folder (e.g. {})",
-                    dir.join("cat").join("1.png").display()
-                ),
-            });
-        }
+        let dir = dir.as_ref();
+        self.check_target_size()?;
+        let (class_names, files) = class_files(dir)?;
         let done = AtomicUsize::new(0);
         let decoded: Vec<Result<Vec<u8>, DataError>> = files
             .par_iter()
@@ -275,23 +269,11 @@ impl ImageOptions {
                 result
             })
             .collect();
-        let mut pixels = Vec::new();
-        let mut labels = Vec::new();
-        let mut skipped = Vec::new();
-        for ((path, class), result) in files.into_iter().zip(decoded) {
-            match result {
-                Ok(p) => {
-                    pixels.extend(p.into_iter().map(f32::from));
-                    labels.push(class);
-                }
-                Err(error)
-                    if self.skip_unreadable && !matches!(error, DataError::Invalid { .. }) =>
-                {
-                    skipped.push(Skipped { path, error })
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let Gathered {
+            pixels,
+            labels,
+            skipped,
+        } = self.gather(files, decoded)?;
         for (class, name) in class_names.iter().enumerate() {
             if !labels.contains(&class) {
                 return Err(DataError::Folder {
@@ -308,6 +290,40 @@ impl ImageOptions {
         })
     }
 
+    /// The decoded images' pixels as `f32` (one buffer, reserved once; each image's bytes are
+    /// freed as soon as they are copied), their labels, and the files skipped (or the first
+    /// error, unless [`ImageOptions::skip_unreadable`]).
+    fn gather(
+        &self,
+        files: ClassFiles,
+        decoded: Vec<Result<Vec<u8>, DataError>>,
+    ) -> Result<Gathered, DataError> {
+        let [h, w, c] = self.example_shape();
+        let readable = decoded.iter().filter(|d| d.is_ok()).count();
+        let mut pixels = Vec::with_capacity(readable * h * w * c);
+        let mut labels = Vec::with_capacity(readable);
+        let mut skipped = Vec::new();
+        for ((path, class), result) in files.into_iter().zip(decoded) {
+            match result {
+                Ok(p) => {
+                    pixels.extend(p.into_iter().map(f32::from));
+                    labels.push(class);
+                }
+                Err(error)
+                    if self.skip_unreadable && !matches!(error, DataError::Invalid { .. }) =>
+                {
+                    skipped.push(Skipped { path, error })
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(Gathered {
+            pixels,
+            labels,
+            skipped,
+        })
+    }
+
     /// Decodes images given as `(name, bytes, class)` in parallel into a data set (used for
     /// the built-in sets).
     pub(crate) fn decode_all(
@@ -317,13 +333,181 @@ impl ImageOptions {
     ) -> Result<Dataset, DataError> {
         let decoded: Result<Vec<Vec<u8>>, DataError> = images
             .par_iter()
-            .map(|(name, bytes, _)| self.decode(bytes, Path::new(name)))
+            .map(|(name, bytes, _)| self.decode(bytes, name))
             .collect();
-        let pixels = decoded?.into_iter().flatten().map(f32::from).collect();
         let [h, w, c] = self.example_shape();
+        let mut pixels = Vec::with_capacity(images.len() * h * w * c);
+        for image in decoded? {
+            pixels.extend(image.into_iter().map(f32::from));
+        }
         let x = Tensor::from_vec(&[images.len(), h, w, c], pixels).expect("m·h·w·c pixels");
         Dataset::with_classes(x, images.iter().map(|i| i.2).collect(), class_names)
     }
+}
+
+/// What [`ImageOptions::gather`] collects from the decoded files of a folder.
+struct Gathered {
+    /// The readable images' pixels, one after the other, as `f32`.
+    pixels: Vec<f32>,
+    /// Their class indices.
+    labels: Vec<usize>,
+    /// The unreadable files (with [`ImageOptions::skip_unreadable`]).
+    skipped: Vec<Skipped>,
+}
+
+/// Reads an image file whole, after checking that it is a regular file of at most
+/// [`MAX_FILE_BYTES`] (and reading through `take`, in case it grows meanwhile).
+fn read_image_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    let (file, size) = open_regular(path)?;
+    let too_large = |bytes| DataError::TooLarge {
+        path: path.to_path_buf(),
+        name: "the image file".into(),
+        bytes,
+        limit: MAX_FILE_BYTES,
+        hint: FILE_HINT,
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A reader of `bytes` whose format is guessed from their first bytes (not from a name), if
+/// it is one of those read.
+fn guess_format<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+) -> Result<ImageReader<Cursor<&'a [u8]>>, DataError> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DataError::Image {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let message = match reader.format() {
+        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Bmp) => return Ok(reader),
+        Some(other) => format!(
+            "a {} file: only PNG, JPEG and BMP are read",
+            format!("{other:?}").to_uppercase()
+        ),
+        None => "not a PNG, JPEG or BMP file".into(),
+    };
+    Err(DataError::Image {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// The limits the decoder runs with: [`MAX_IMAGE_SIDE`] a side, [`MAX_IMAGE_BYTES`] allocated.
+fn decoder_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    limits
+}
+
+/// Reads only the header (no pixel data) and checks the claimed size against
+/// [`MAX_IMAGE_SIDE`] and [`MAX_IMAGE_BYTES`], so that the error can say what the image
+/// claims.
+fn check_header(bytes: &[u8], path: &Path) -> Result<(), DataError> {
+    let mut reader = guess_format(bytes, path)?;
+    // No side limit here, so that the decoder reports the claimed size instead of refusing.
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(|e| decode_error(path, e))?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(DataError::ImageSide {
+            path: path.to_path_buf(),
+            width,
+            height,
+            limit: MAX_IMAGE_SIDE,
+        });
+    }
+    let bytes = decoder.total_bytes();
+    if bytes > MAX_IMAGE_BYTES {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            name: format!(
+                "the decoded {width}×{height} {:?} image",
+                decoder.color_type()
+            ),
+            bytes,
+            limit: MAX_IMAGE_BYTES,
+            hint: DECODED_HINT,
+        });
+    }
+    Ok(())
+}
+
+/// The decoder's error, with the limits spelled out if it was one of them.
+fn decode_error(path: &Path, error: ImageError) -> DataError {
+    let message = match error {
+        ImageError::Limits(e) => format!(
+            "{e}: the limits are {MAX_IMAGE_SIDE} pixels a side (nn_data::images::MAX_IMAGE_SIDE) \
+             and {} decoded (nn_data::images::MAX_IMAGE_BYTES); resize the image first",
+            human_bytes(MAX_IMAGE_BYTES)
+        ),
+        other => other.to_string(),
+    };
+    DataError::Image {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Image files with their class index.
+type ClassFiles = Vec<(PathBuf, usize)>;
+
+/// The class names (the sub-folders of `dir`, sorted) and every file below them with its
+/// class, checking the layout: no files beside the class folders, no empty class.
+fn class_files(dir: &Path) -> Result<(Vec<String>, ClassFiles), DataError> {
+    let mut class_names = Vec::new();
+    let mut files: ClassFiles = Vec::new();
+    for entry in sorted_entries(dir)? {
+        let path = dir.join(&entry);
+        if !path.is_dir() {
+            return Err(DataError::Folder {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "\"{entry}\" is a file; images go in one sub-folder per class (e.g. {})",
+                    dir.join("cat").join("1.png").display()
+                ),
+            });
+        }
+        let class = class_names.len();
+        let before = files.len();
+        collect_files(&path, 0, &mut |file| files.push((file, class)))?;
+        if files.len() == before {
+            return Err(DataError::Folder {
+                path,
+                message: "this class folder has no images".into(),
+            });
+        }
+        class_names.push(entry);
+    }
+    if class_names.is_empty() {
+        return Err(DataError::Folder {
+            path: dir.to_path_buf(),
+            message: format!(
+                "no class sub-folders; put the images of each class in a sub-folder (e.g. {})",
+                dir.join("cat").join("1.png").display()
+            ),
+        });
+    }
+    Ok((class_names, files))
 }
 
 /// The names in `dir`, sorted, without those starting with `.`.

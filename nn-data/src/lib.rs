@@ -36,7 +36,13 @@
 //! text) and says what is wrong in the file's terms, e.g.
 //! `data/x.h5: no dataset "train_set_x" (found: list_classes, test_set_x, test_set_y)`.
 //! Files are treated as untrusted input: a corrupt or hostile file gives an error, never a
-//! panic or a huge allocation.
+//! panic or a huge allocation. Every loader refuses a path that is not a regular file (a
+//! folder, `/dev/zero`, a FIFO: [`DataError::NotFile`]) before reading it, checks the format's
+//! signature first, and checks the sizes a file claims against a documented limit before
+//! allocating: [`idx::MAX_IDX_BYTES`], [`course_h5::MAX_DATASET_BYTES`],
+//! [`images::MAX_FILE_BYTES`], [`images::MAX_IMAGE_SIDE`], [`images::MAX_IMAGE_BYTES`],
+//! [`table::MAX_CSV_BYTES`]. Paths are `impl AsRef<Path>`: `&str`, `String`, `&Path` and
+//! `PathBuf` all work.
 
 #![warn(missing_docs)]
 
@@ -44,6 +50,7 @@ pub mod builtin;
 pub mod course_h5;
 mod dataset;
 mod error;
+mod file;
 pub mod idx;
 pub mod images;
 pub mod synthetic;

@@ -43,7 +43,7 @@ fn pixel(set: &CourseSet, i: usize, row: usize, col: usize, channel: usize) -> u
 
 #[test]
 fn train_faces_match_h5py() {
-    let set = course_h5::read_train(&faces("train_faces.h5")).unwrap();
+    let set = course_h5::read_train(faces("train_faces.h5")).unwrap();
     assert_eq!(set.shape, [150, 64, 64, 3]);
     assert_eq!(set.images.len(), 150 * 64 * 64 * 3);
     assert_eq!(set.len(), 150);
@@ -61,7 +61,7 @@ fn train_faces_match_h5py() {
 
 #[test]
 fn test_faces_match_h5py() {
-    let set = course_h5::read_test(&faces("test_faces.h5")).unwrap();
+    let set = course_h5::read_test(faces("test_faces.h5")).unwrap();
     assert_eq!(set.shape, [50, 64, 64, 3]);
     assert_eq!(set.images.len(), 50 * 64 * 64 * 3);
     assert_eq!(set.classes, ["non-face", "face"]);
@@ -75,7 +75,7 @@ fn test_faces_match_h5py() {
 
 #[test]
 fn tensors_keep_the_order_and_scale_by_255() {
-    let set = course_h5::read(&faces("train_faces.h5"), "train").unwrap();
+    let set = course_h5::read(faces("train_faces.h5"), "train").unwrap();
 
     let volumes = set.volumes();
     assert_eq!(volumes.shape(), [150, 64, 64, 3]);
@@ -98,7 +98,7 @@ fn tensors_keep_the_order_and_scale_by_255() {
 #[test]
 fn chunked_gzip_pixels_and_int32_row_labels() {
     // make_bad_sets.py: the one valid set, random pixels (channels differ), labels (1, 4) int32.
-    let set = course_h5::read(&bad_sets(), "row").unwrap();
+    let set = course_h5::read(bad_sets(), "row").unwrap();
     assert_eq!(set.shape, [4, 5, 6, 3]);
     assert_eq!(set.labels, [1, 0, 1, 1]);
     assert_eq!(pixel_sum(&set.images[..5 * 6 * 3]), 11_475);

@@ -23,7 +23,7 @@ fn sum(values: &[f32]) -> f64 {
 
 #[test]
 fn mnist_matches_the_python_figures() {
-    let [train, test] = idx::mnist(&mnist_dir()).unwrap();
+    let [train, test] = idx::mnist(mnist_dir()).unwrap();
     assert_eq!(train.x().shape(), &[4000, 28, 28, 1]);
     assert_eq!(
         train.class_counts(),
@@ -65,7 +65,7 @@ fn uncompressed_idx_files_read_the_same() {
         fs::write(dir.path().join(name), raw).unwrap();
     }
     let [train, _] = idx::mnist(dir.path()).unwrap();
-    let [train_gz, _] = idx::mnist(&mnist_dir()).unwrap();
+    let [train_gz, _] = idx::mnist(mnist_dir()).unwrap();
     assert_eq!(train, train_gz);
 }
 

@@ -26,7 +26,7 @@ fn native() -> ImageOptions {
 
 #[test]
 fn folder_at_native_size_matches_the_png_figures() {
-    let loaded = native().load_folder(&faces_dir()).unwrap();
+    let loaded = native().load_folder(faces_dir()).unwrap();
     assert!(loaded.skipped.is_empty());
     let data = loaded.dataset;
     assert_eq!(data.x().shape(), &[200, 25, 25, 1]);
@@ -46,7 +46,7 @@ fn loading_a_folder_reports_each_file_once_and_ends_at_the_total() {
     use std::sync::Mutex;
     let seen = Mutex::new(Vec::new());
     let loaded = native()
-        .load_folder_with_progress(&faces_dir(), &|done, total| {
+        .load_folder_with_progress(faces_dir(), &|done, total| {
             seen.lock().unwrap().push((done, total))
         })
         .unwrap();
@@ -60,7 +60,7 @@ fn loading_a_folder_reports_each_file_once_and_ends_at_the_total() {
 #[test]
 fn folder_resized_to_rgb_keeps_the_picture() {
     let data = ImageOptions::new()
-        .load_folder(&faces_dir())
+        .load_folder(faces_dir())
         .unwrap()
         .dataset;
     assert_eq!(data.x().shape(), &[200, 64, 64, 3]);
@@ -82,7 +82,7 @@ fn builtin_faces_are_the_folder_with_classes_in_course_order() {
     assert_eq!(builtin.class_names(), ["non-face", "face"]);
     assert_eq!(builtin.class_counts(), vec![100, 100]);
     assert_eq!(sum(builtin.x().data()), 12_021_236.0);
-    let folder = native().load_folder(&faces_dir()).unwrap().dataset;
+    let folder = native().load_folder(faces_dir()).unwrap().dataset;
     // Built-in: non-faces (folder label 1) first, then faces (folder label 0).
     assert_eq!(builtin.x().row(0), folder.x().row(100));
     assert_eq!(builtin.x().row(100), folder.x().row(0));
@@ -100,7 +100,7 @@ fn single_images_png_and_jpeg_of_any_size_are_preprocessed_as_in_training() {
     let from_png = options.load_image(&png).unwrap();
     assert_eq!(from_png.shape(), &[1, 64, 64, 3]);
     // Same as in the folder.
-    let folder = options.load_folder(&faces_dir()).unwrap().dataset;
+    let folder = options.load_folder(faces_dir()).unwrap().dataset;
     assert_eq!(from_png.data(), folder.x().row(0));
     // A JPEG of another size (40×30, colour), with a misleading extension.
     let jpeg = dir.path().join("photo.png");
@@ -178,7 +178,7 @@ fn bad_folders_and_images_give_errors_naming_the_file() {
     assert!(e.contains("cat/2.png: cannot decode the image"), "{e}");
     let e = message(
         options
-            .load_image(&dir.path().join("dog/notes.png"))
+            .load_image(dir.path().join("dog/notes.png"))
             .unwrap_err(),
     );
     assert!(
@@ -218,7 +218,7 @@ fn bad_folders_and_images_give_errors_naming_the_file() {
     let e = message(
         ImageOptions::new()
             .size(0, 5)
-            .load_image(&faces_dir().join("face/000.png"))
+            .load_image(faces_dir().join("face/000.png"))
             .unwrap_err(),
     );
     assert!(e.contains("cannot be resized to 0×5"), "{e}");
