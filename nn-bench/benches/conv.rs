@@ -9,21 +9,35 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nn_conv::{Conv2d, Conv2dSpec, ConvMethod, MaxPool2d, Padding};
+use nn_conv::{Conv2d, Conv2dConfig, MaxPool2d, Padding};
+use nn_core::backend::{ConvAlgorithm, DirectReference};
 use nn_core::layer::{ActivationLayer, Layer, Mode};
 use nn_core::{Activation, Backend, Init, Reference, Rng, Tensor};
 use nn_simd::Simd;
 
 fn backends() -> Vec<(String, Box<dyn Backend<f32>>)> {
-    let all = Simd::new();
+    backends_with(None)
+}
+
+/// The backends, with the convolution algorithm pinned if `algorithm` is given.
+fn backends_with(algorithm: Option<ConvAlgorithm>) -> Vec<(String, Box<dyn Backend<f32>>)> {
+    let pin = |s: Simd| match algorithm {
+        Some(a) => s.with_conv_algorithm(a),
+        None => s,
+    };
+    let all = pin(Simd::new());
     let threads = all.threads();
+    let reference: Box<dyn Backend<f32>> = match algorithm {
+        Some(ConvAlgorithm::Direct) => Box::new(DirectReference),
+        _ => Box::new(Reference),
+    };
     vec![
         (
             "simd-1t".to_string(),
-            Box::new(Simd::with_threads(1).expect("a thread pool")) as Box<dyn Backend<f32>>,
+            Box::new(pin(Simd::with_threads(1).expect("a thread pool"))) as Box<dyn Backend<f32>>,
         ),
         (format!("simd-{threads}t"), Box::new(all)),
-        ("reference".to_string(), Box::new(Reference)),
+        ("reference".to_string(), reference),
     ]
 }
 
@@ -58,10 +72,10 @@ fn conv(c: &mut Criterion) {
         group.throughput(Throughput::Elements(
             (2 * batch * h * w * 9 * ch * filters) as u64,
         ));
-        for method in [ConvMethod::Columns, ConvMethod::Direct] {
-            let spec = Conv2dSpec::new(filters, 3, Padding::uniform(1)).method(method);
-            let mut layer = Conv2d::new(shape, spec, Init::He, &mut rng).expect("valid");
-            for (backend_name, backend) in backends() {
+        for method in [ConvAlgorithm::Columns, ConvAlgorithm::Direct] {
+            let config = Conv2dConfig::new(filters, 3, Padding::uniform(1));
+            let mut layer = Conv2d::new(shape, config, Init::He, &mut rng).expect("valid");
+            for (backend_name, backend) in backends_with(Some(method)) {
                 if backend_name == "reference" && name.starts_with("rgb") {
                     continue; // tens of seconds
                 }

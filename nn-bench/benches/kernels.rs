@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nn_bench::machine;
+use nn_core::backend::prelude::*;
 use nn_core::{Activation, Backend, Reference, Rng, Transpose};
 use nn_simd::Simd;
 
@@ -55,15 +56,17 @@ fn square_gemm(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(name, n), &n, |bench, &n| {
                 bench.iter(|| {
                     backend.gemm(
-                        Transpose::No,
-                        Transpose::No,
-                        n,
-                        n,
-                        n,
-                        1.0,
+                        &Gemm {
+                            trans_a: Transpose::No,
+                            trans_b: Transpose::No,
+                            m: n,
+                            n,
+                            k: n,
+                            alpha: 1.0,
+                            beta: 0.0,
+                        },
                         black_box(&a),
                         black_box(&b),
-                        0.0,
                         &mut out,
                     )
                 })
@@ -110,15 +113,17 @@ fn deep_shapes(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("forward A·Wt", name), |bench| {
             bench.iter(|| {
                 backend.gemm(
-                    Transpose::No,
-                    Transpose::Yes,
-                    m,
-                    n_out,
-                    n_in,
-                    1.0,
+                    &Gemm {
+                        trans_a: Transpose::No,
+                        trans_b: Transpose::Yes,
+                        m,
+                        n: n_out,
+                        k: n_in,
+                        alpha: 1.0,
+                        beta: 0.0,
+                    },
                     black_box(&a),
                     black_box(&w),
-                    0.0,
                     &mut z,
                 )
             })
@@ -127,15 +132,17 @@ fn deep_shapes(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("dW dZt·A", name), |bench| {
             bench.iter(|| {
                 backend.gemm(
-                    Transpose::Yes,
-                    Transpose::No,
-                    n_out,
-                    n_in,
-                    m,
-                    1.0,
+                    &Gemm {
+                        trans_a: Transpose::Yes,
+                        trans_b: Transpose::No,
+                        m: n_out,
+                        n: n_in,
+                        k: m,
+                        alpha: 1.0,
+                        beta: 0.0,
+                    },
                     black_box(&dz),
                     black_box(&a),
-                    0.0,
                     &mut dw,
                 )
             })
@@ -144,15 +151,17 @@ fn deep_shapes(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("dA dZ·W", name), |bench| {
             bench.iter(|| {
                 backend.gemm(
-                    Transpose::No,
-                    Transpose::No,
-                    m,
-                    n_in,
-                    n_out,
-                    1.0,
+                    &Gemm {
+                        trans_a: Transpose::No,
+                        trans_b: Transpose::No,
+                        m,
+                        n: n_in,
+                        k: n_out,
+                        alpha: 1.0,
+                        beta: 0.0,
+                    },
                     black_box(&dz),
                     black_box(&w),
-                    0.0,
                     &mut da,
                 )
             })

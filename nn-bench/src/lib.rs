@@ -14,8 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use nn_conv::{ConvLayers, Padding};
-use nn_core::{Backend, FitConfig, Init, Loss, Network, Optimizer, Rng, Tensor};
+use nn_conv::presets::{Head, Preset};
+use nn_core::{Backend, FitConfig, Init, Network, Optimizer, Rng, Tensor};
 use nn_data::{course_h5, idx, DataError, Dataset};
 
 /// A workload of `WORKLOADS.md`.
@@ -203,34 +203,17 @@ pub fn network(
 ) -> Result<(Network<f32>, FitConfig), nn_core::Error> {
     let (builder, config) = match workload {
         Workload::Logistic => (
-            Network::builder(&[12288])
-                .dense_init(1, Init::Zeros)
-                .loss(Loss::BinaryCrossEntropy),
+            Preset::Logistic.builder(&[12288], Head::Binary, None),
             FitConfig::new(Optimizer::gradient_descent(0.005)).iterations(2000),
         ),
+        // The course's initialiser, N(0, 1)/√n_in.
         Workload::Deep => (
-            Network::builder(&[12288])
-                .init(Init::LeCunNormal)
-                .dense(20)
-                .relu()
-                .dense(7)
-                .relu()
-                .dense(5)
-                .relu()
-                .dense(1)
-                .loss(Loss::BinaryCrossEntropy),
+            Preset::Mlp(vec![20, 7, 5]).builder(&[12288], Head::Binary, Some(Init::LeCunNormal)),
             FitConfig::new(Optimizer::gradient_descent(0.0075)).iterations(2500),
         ),
+        // Softmax is fused into the loss (the network outputs logits).
         Workload::Mlp => (
-            Network::builder(&[784])
-                .init(Init::He)
-                .dense(128)
-                .relu()
-                .dense(64)
-                .relu()
-                .dense(10)
-                // Softmax is fused into the loss (the network outputs logits).
-                .loss(Loss::CategoricalCrossEntropy),
+            Preset::Mlp(vec![128, 64]).builder(&[784], Head::Categorical(10), None),
             FitConfig::new(Optimizer::adam(1e-3))
                 .epochs(10)
                 .batch_size(64),
@@ -241,17 +224,7 @@ pub fn network(
                 _ => ([64, 64, 3], 2, 20, 32),
             };
             (
-                Network::builder(&input)
-                    .init(Init::He)
-                    .conv2d(8, 3, Padding::uniform(1))
-                    .relu()
-                    .max_pool(2)
-                    .conv2d(16, 3, Padding::uniform(1))
-                    .relu()
-                    .max_pool(2)
-                    .flatten()
-                    .dense(classes)
-                    .loss(Loss::CategoricalCrossEntropy),
+                Preset::Cnn.builder(&input, Head::Categorical(classes), None),
                 FitConfig::new(Optimizer::adam(1e-3))
                     .epochs(epochs)
                     .batch_size(batch),

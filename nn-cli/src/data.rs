@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use nn_core::{Rng, Tensor};
+use nn_core::Rng;
 use nn_data::images::{Color, ImageOptions};
+use nn_data::model::Preparation;
 use nn_data::synthetic::{self, Playground};
 use nn_data::{builtin, course_h5, idx, Dataset, Standardizer};
-use serde::{Deserialize, Serialize};
 
 /// A data source named on the command line.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,39 +68,6 @@ impl Source {
     }
 }
 
-/// How examples are prepared before the network sees them; saved with the model.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Prepare {
-    /// Images are decoded and resized with these options (`None`: a table of features).
-    pub images: Option<ImageOptions>,
-    /// Every feature is multiplied by this (1/255 for pixels).
-    pub scale: f32,
-    /// Then standardised with these statistics of the training data, if any.
-    pub standardizer: Option<Standardizer>,
-    /// The class names, indexed by label.
-    pub classes: Vec<String>,
-    /// The shape of one example, as the network takes it.
-    pub example_shape: Vec<usize>,
-}
-
-impl Prepare {
-    /// Applies the preparation to a data set loaded the same way.
-    pub fn apply(&self, data: &mut Dataset) -> Result<()> {
-        data.scale(self.scale);
-        if let Some(s) = &self.standardizer {
-            s.apply(data)?;
-        }
-        Ok(())
-    }
-
-    /// The examples in the network's shape.
-    pub fn tensor(&self, data: &Dataset) -> Result<Tensor<f32>> {
-        let mut shape = vec![data.len()];
-        shape.extend_from_slice(&self.example_shape);
-        Ok(data.x().clone().reshape(&shape)?)
-    }
-}
-
 /// Options of the data on the command line.
 #[derive(Clone, Debug)]
 pub struct DataOptions {
@@ -121,7 +88,7 @@ pub fn load_train_test(
     flat: bool,
     standardize: bool,
     rng: &mut Rng,
-) -> Result<(Dataset, Dataset, Prepare)> {
+) -> Result<(Dataset, Dataset, Preparation)> {
     let images = o.source.is_images().then_some(o.images);
     let (train, test) = match (&o.source, &o.test) {
         (Source::Mnist(dir), None) => {
@@ -149,7 +116,7 @@ pub fn load_train_test(
             train.example_shape()
         );
     }
-    let mut prepare = Prepare {
+    let mut prepare = Preparation {
         images: images.map(|mut i| {
             // HDF5 and MNIST images keep their stored size and channels.
             if matches!(o.source, Source::CourseH5(_) | Source::Mnist(_)) {

@@ -2,12 +2,14 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use nn_conv::{ConvLayers, Padding};
-use nn_core::{GradCheck, Init, Loss, Network, Reference, Rng};
+use nn_conv::presets::Head;
+use nn_core::layer::{LayerSpec, ReluConfig, TanhConfig};
+use nn_core::{GradCheck, GradCheckReport, Init, Network, Reference, Rng, Tensor};
 use nn_data::images::{Color, ImageOptions};
+use nn_data::Dataset;
 
 use crate::data::{load, DataOptions, Source};
-use crate::model::Preset;
+use crate::model::Model;
 
 /// Options of `nn gradcheck`.
 #[derive(Args, Debug)]
@@ -36,10 +38,9 @@ pub struct GradcheckArgs {
     tolerance: f64,
 }
 
-pub fn run(a: GradcheckArgs) -> Result<()> {
-    let preset = Preset::parse(&a.model)?;
+/// A few examples of `--data`, as f64 tensors in the shape `model` takes.
+fn examples(a: &GradcheckArgs, model: &Model, rng: &mut Rng) -> Result<(Dataset, Tensor<f64>)> {
     let source = Source::parse(&a.data)?;
-    let mut rng = Rng::seed(3);
     let options = DataOptions {
         source: source.clone(),
         test: None,
@@ -49,70 +50,74 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
         noise: 0.1,
         progress: false,
     };
-    let mut data = load(&source, &options, &mut rng)?;
+    let mut data = load(&source, &options, rng)?;
     if source.is_images() {
         data.scale(1.0 / 255.0);
     }
     let take: Vec<usize> = (0..data.len().min(a.examples.max(1))).collect();
     let data = data.subset(&take);
-    let shape: Vec<usize> = if preset.flat() {
-        vec![data.features()]
+    let mut shape = vec![data.len()];
+    if model.flat() {
+        shape.push(data.features());
     } else {
-        data.example_shape().to_vec()
-    };
-    let mut full = vec![data.len()];
-    full.extend_from_slice(&shape);
-    let x = data.x().cast::<f64>().reshape(&full)?;
-    let y = data.y().cast::<f64>();
-    // The same architecture as the f32 preset, in f64 (Xavier init: He's larger weights
-    // saturate nothing here, but Xavier keeps ReLU kinks away from the check's ±ε).
-    let classes = data.classes().max(2);
-    let mut b = Network::<f64>::builder(&shape).init(Init::XavierNormal);
-    match &preset {
-        Preset::File(_, file) => {
-            if !file.flat() && shape.len() != 3 {
-                bail!("this model needs images; use --data faces, shapes or an image folder");
-            }
-            b = file.builder(&shape);
-        }
-        Preset::Logistic => {}
-        Preset::Mlp(sizes) => {
-            for &n in sizes {
-                b = b.dense(n).tanh();
-            }
-        }
-        Preset::Cnn => {
-            if shape.len() != 3 {
-                bail!("the cnn model needs images; use --data faces, shapes or an image folder");
-            }
-            b = b
-                .conv2d(4, 3, Padding::uniform(1))
-                .tanh()
-                .max_pool(2)
-                .conv2d(4, 3, Padding::uniform(1))
-                .tanh()
-                .max_pool(2)
-                .flatten();
-        }
+        shape.extend_from_slice(data.example_shape());
     }
-    let b = if classes == 2 {
-        b.dense(1).loss(Loss::BinaryCrossEntropy)
-    } else {
-        b.dense(classes).loss(Loss::CategoricalCrossEntropy)
+    let x = data.x().cast::<f64>().reshape(&shape)?;
+    Ok((data, x))
+}
+
+/// The layers checked: a model file's as written; a preset's with tanh in place of ReLU
+/// (whose kink would upset finite differences).
+fn checked_layers(model: &Model, shape: &[usize]) -> Result<Vec<LayerSpec>> {
+    if !model.flat() && shape.len() != 3 {
+        bail!("this model needs images; use --data faces, shapes or an image folder");
+    }
+    let layers = model.hidden(shape, None)?;
+    if matches!(model, Model::File(..)) {
+        return Ok(layers);
+    }
+    Ok(layers
+        .into_iter()
+        .map(|l| {
+            if l.is::<ReluConfig>() {
+                TanhConfig {}.into()
+            } else {
+                l
+            }
+        })
+        .collect())
+}
+
+pub fn run(a: GradcheckArgs) -> Result<()> {
+    let model = Model::parse(&a.model)?;
+    let mut rng = Rng::seed(3);
+    let (data, x) = examples(&a, &model, &mut rng)?;
+    let y = data.y().cast::<f64>();
+    let shape = x.shape()[1..].to_vec();
+    // Xavier init: He's larger weights saturate nothing here, but Xavier keeps the check's
+    // ±ε away from any kink.
+    let init = match &model {
+        Model::File(..) => model.init(),
+        Model::Preset(_) => Init::XavierNormal,
     };
-    let mut net = b
+    let b = Network::<f64>::builder(&shape)
+        .init(init)
+        .layers(checked_layers(&model, &shape)?);
+    let mut net = Head::for_classes(data.classes().max(2))
+        .apply(b)
         .build(Reference, &mut rng)
-        .map_err(|e| preset.explain(e))?;
-    let report = net.gradient_check(
-        &x,
-        &y,
-        &GradCheck {
-            epsilon: a.epsilon,
-            l2: 0.0,
-            max_entries: Some(a.entries),
-        },
-        &rng,
-    )?;
+        .map_err(|e| model.explain(e))?;
+    let check = GradCheck {
+        epsilon: a.epsilon,
+        l2: 0.0,
+        max_entries: Some(a.entries),
+    };
+    let report = net.gradient_check(&x, &y, &check, &rng)?;
+    print_report(&report, a.tolerance)
+}
+
+/// One line per parameter tensor, then the verdict.
+fn print_report(report: &GradCheckReport, tolerance: f64) -> Result<()> {
     println!(
         "{:<48} {:<2} {:>7} {:>14}",
         "layer", "", "entries", "relative error"
@@ -124,12 +129,11 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
         );
     }
     let worst = report.max_relative_error();
-    if worst.is_nan() || worst >= a.tolerance {
+    if worst.is_nan() || worst >= tolerance {
         bail!(
-            "gradient check failed: worst relative error {worst:.2e} (tolerance {:.0e})",
-            a.tolerance
+            "gradient check failed: worst relative error {worst:.2e} (tolerance {tolerance:.0e})"
         );
     }
-    println!("worst relative error {worst:.2e} < {:.0e}: back-propagation agrees with finite differences", a.tolerance);
+    println!("worst relative error {worst:.2e} < {tolerance:.0e}: back-propagation agrees with finite differences");
     Ok(())
 }

@@ -108,7 +108,7 @@ pub fn cost_curve(
 /// the points coloured by their label, as `path`.
 pub fn decision_boundary(
     path: &Path,
-    net: &mut Network<f32>,
+    net: &Network<f32>,
     x: &Tensor<f32>,
     labels: &[usize],
 ) -> Result<()> {

@@ -1,22 +1,26 @@
 //! `nn train`: loads the data, builds the preset, trains with a live progress bar and a
 //! per-epoch table (or JSON lines), prints train and test accuracy, saves the model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use nn_conv::presets::{Head, Preset};
 use nn_core::{
-    Control, Decay, EpochRecord, FitConfig, Observer, Optimizer, Rng, StepInfo, StopReason,
+    Control, Decay, EpochRecord, FitConfig, History, Network, Observer, Optimizer, Rng, StepInfo,
+    StopReason, Tensor,
 };
 use nn_data::images::{Color, ImageOptions};
+use nn_data::model::Preparation;
+use nn_data::Dataset;
 use serde_json::json;
 
 use crate::data::{load_train_test, DataOptions, Source};
-use crate::model::{self, Meta, Preset, Trained};
+use crate::model::{self, Model, Run};
 use crate::plot;
 use crate::{Compute, Output};
 
@@ -55,11 +59,11 @@ pub struct TrainArgs {
     model: Option<String>,
     /// The output and loss: auto (one sigmoid unit with binary cross-entropy for two classes,
     /// softmax with categorical cross-entropy otherwise), binary or categorical.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "binary", "categorical"])]
-    loss: String,
-    /// The optimiser: gd, momentum, rmsprop or adam.
-    #[arg(long, default_value = "adam")]
-    optimizer: String,
+    #[arg(long, value_enum, default_value = "auto")]
+    loss: LossName,
+    /// The optimiser.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerName,
     /// β of momentum and RMSprop, β₁ of Adam (default 0.9).
     #[arg(long)]
     beta: Option<f64>,
@@ -81,7 +85,7 @@ pub struct TrainArgs {
     /// L2 regularisation strength λ.
     #[arg(long, default_value_t = 0.0)]
     l2: f64,
-    /// Dropout probability after each hidden layer (0 to 1).
+    /// The probability of dropping a unit, after each hidden layer of a preset (0 to 1).
     #[arg(long)]
     dropout: Option<f64>,
     /// Stop when the validation cost has not improved for this many epochs (a tenth of the
@@ -108,72 +112,104 @@ pub struct TrainArgs {
     output: Output,
 }
 
-pub fn run(a: TrainArgs) -> Result<()> {
-    let source = Source::parse(&a.data)?;
-    let images_data = source.is_images();
-    let preset = match &a.model {
-        Some(m) => Preset::parse(m)?,
-        None if images_data => Preset::Cnn,
-        None => Preset::Mlp(vec![16, 8]),
-    };
-    if !(0.0..1.0).contains(&a.split) || a.split == 0.0 {
-        bail!(
-            "--split must be between 0 and 1 (exclusive), got {}",
-            a.split
-        );
-    }
-    if let Some(p) = a.dropout {
-        if !(0.0..1.0).contains(&p) {
-            bail!("--dropout must be in [0, 1), got {p}");
+/// `--loss`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LossName {
+    /// Binary for two classes, categorical otherwise.
+    Auto,
+    /// One sigmoid output with binary cross-entropy (two classes only).
+    Binary,
+    /// Softmax outputs with categorical cross-entropy, even for two classes.
+    Categorical,
+}
+
+/// `--optimizer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerName {
+    /// Gradient descent.
+    Gd,
+    /// Gradient descent with momentum.
+    Momentum,
+    /// RMSprop.
+    Rmsprop,
+    /// Adam.
+    Adam,
+}
+
+/// What the arguments ask for, checked before any data is loaded.
+struct Plan {
+    data: DataOptions,
+    model: Model,
+    optimizer: Optimizer,
+    images: bool,
+}
+
+impl Plan {
+    fn from_args(a: &TrainArgs) -> Result<Plan> {
+        let source = Source::parse(&a.data)?;
+        let images = source.is_images();
+        let model = match &a.model {
+            Some(m) => Model::parse(m)?,
+            None if images => Model::Preset(Preset::Cnn),
+            None => Model::Preset(Preset::Mlp(vec![16, 8])),
+        };
+        if !(0.0..1.0).contains(&a.split) || a.split == 0.0 {
+            bail!(
+                "--split must be between 0 and 1 (exclusive), got {}",
+                a.split
+            );
         }
+        if let Some(p) = a.dropout {
+            if !(0.0..1.0).contains(&p) {
+                bail!("--dropout must be in [0, 1), got {p}");
+            }
+        }
+        let data = DataOptions {
+            source,
+            test: a.test.clone(),
+            split: a.split,
+            images: ImageOptions::new()
+                .size(a.size, a.size)
+                .color(if a.gray { Color::Gray } else { Color::Rgb })
+                .skip_unreadable(a.skip_unreadable),
+            points: a.points,
+            noise: a.noise,
+            progress: !a.output.quiet && !a.output.json,
+        };
+        Ok(Plan {
+            data,
+            model,
+            optimizer: optimizer(a)?,
+            images,
+        })
     }
-    let options = DataOptions {
-        source,
-        test: a.test.clone(),
-        split: a.split,
-        images: ImageOptions::new()
-            .size(a.size, a.size)
-            .color(if a.gray { Color::Gray } else { Color::Rgb })
-            .skip_unreadable(a.skip_unreadable),
-        points: a.points,
-        noise: a.noise,
-        progress: !a.output.quiet && !a.output.json,
-    };
-    let mut rng = Rng::seed(a.seed);
-    let loading = Instant::now();
-    let (train, test, prepare) = load_train_test(&options, preset.flat(), a.standardize, &mut rng)?;
-    if !a.output.quiet && !a.output.json {
-        println!(
-            "data: {} training and {} test examples of {:?}, classes {:?} (loaded in {:.2} s)",
-            train.len(),
-            test.len(),
-            train.example_shape(),
-            train.class_names(),
-            loading.elapsed().as_secs_f64()
-        );
+
+    fn fit_config(&self, a: &TrainArgs, examples: usize) -> FitConfig {
+        let mut config = FitConfig::new(self.optimizer)
+            .epochs(self.epochs(a))
+            .batch_size(if a.batch == 0 { examples } else { a.batch })
+            .l2(a.l2);
+        if let Some(d) = a.decay {
+            config = config.decay(Decay::InverseTime { rate: d, every: 1 });
+        }
+        if let Some(patience) = a.early_stopping {
+            config = config.early_stopping(patience).validation_split(0.1);
+        }
+        config
     }
-    let (x, y) = (prepare.tensor(&train)?, train.y());
-    let (x_test, y_test) = (prepare.tensor(&test)?, test.y());
-    let backend = a.compute.backend()?;
-    let binary = match a.loss.as_str() {
-        "binary" if train.classes() != 2 => bail!(
-            "--loss binary needs two classes, but the data have {}",
-            train.classes()
-        ),
-        "binary" => true,
-        "categorical" => false,
-        _ => train.classes() == 2,
-    };
-    let mut net = preset
-        .builder(&prepare.example_shape, train.classes(), binary, a.dropout)?
-        .build(backend, &mut rng)
-        .map_err(|e| preset.explain(e))?;
-    let mut optimizer = match a.optimizer.as_str() {
-        "gd" => Optimizer::gradient_descent(a.lr.unwrap_or(0.01)),
-        "momentum" => Optimizer::momentum(a.lr.unwrap_or(0.01)),
-        "rmsprop" => Optimizer::rmsprop(a.lr.unwrap_or(0.001)),
-        "adam" => Optimizer::adam(a.lr.unwrap_or(0.001)),
-        other => bail!("unknown optimizer {other:?}: use gd, momentum, rmsprop or adam"),
+
+    fn epochs(&self, a: &TrainArgs) -> usize {
+        a.epochs.unwrap_or(if self.images { 15 } else { 200 })
+    }
+}
+
+/// The optimiser of `--optimizer`, `--lr`, `--beta` and `--beta2`.
+fn optimizer(a: &TrainArgs) -> Result<Optimizer> {
+    let mut optimizer = match a.optimizer {
+        OptimizerName::Gd => Optimizer::gradient_descent(a.lr.unwrap_or(0.01)),
+        OptimizerName::Momentum => Optimizer::momentum(a.lr.unwrap_or(0.01)),
+        OptimizerName::Rmsprop => Optimizer::rmsprop(a.lr.unwrap_or(0.001)),
+        OptimizerName::Adam => Optimizer::adam(a.lr.unwrap_or(0.001)),
     };
     match (&mut optimizer, a.beta, a.beta2) {
         (_, None, None) => {}
@@ -185,28 +221,97 @@ pub fn run(a: TrainArgs) -> Result<()> {
             *beta2 = b2.unwrap_or(*beta2);
         }
         _ => bail!(
-            "--beta applies to momentum, rmsprop and adam, --beta2 to adam only (the optimizer is {})",
+            "--beta applies to momentum, rmsprop and adam, --beta2 to adam only (the optimizer is {:?})",
             a.optimizer
         ),
     }
     optimizer.validate()?;
-    let epochs = a.epochs.unwrap_or(if images_data { 15 } else { 200 });
-    let mut config = FitConfig::new(optimizer)
-        .epochs(epochs)
-        .batch_size(if a.batch == 0 { train.len() } else { a.batch })
-        .l2(a.l2);
-    if let Some(d) = a.decay {
-        config = config.decay(Decay::InverseTime { rate: d, every: 1 });
-    }
-    if let Some(patience) = a.early_stopping {
-        config = config.early_stopping(patience).validation_split(0.1);
-    }
-    if !a.output.quiet && !a.output.json {
-        println!("model: {preset} ({} parameters)", net.parameter_count());
-    }
+    Ok(optimizer)
+}
 
-    // Ctrl-C stops training at the end of the current step; the model is still evaluated
-    // and saved.
+/// The data of a run, prepared, as tensors.
+struct Prepared {
+    train: Dataset,
+    prepare: Preparation,
+    x: Tensor<f32>,
+    y: Tensor<f32>,
+    x_test: Tensor<f32>,
+    y_test: Tensor<f32>,
+}
+
+fn load_data(a: &TrainArgs, plan: &Plan, rng: &mut Rng) -> Result<Prepared> {
+    let loading = Instant::now();
+    let (train, test, prepare) =
+        load_train_test(&plan.data, plan.model.flat(), a.standardize, rng)?;
+    if !a.output.quiet && !a.output.json {
+        println!(
+            "data: {} training and {} test examples of {:?}, classes {:?} (loaded in {:.2} s)",
+            train.len(),
+            test.len(),
+            train.example_shape(),
+            train.class_names(),
+            loading.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Prepared {
+        x: prepare.tensor(&train)?,
+        y: train.y(),
+        x_test: prepare.tensor(&test)?,
+        y_test: test.y(),
+        train,
+        prepare,
+    })
+}
+
+/// The output head that `--loss` asks for.
+fn head(a: &TrainArgs, classes: usize) -> Result<Head> {
+    Ok(match a.loss {
+        LossName::Binary if classes != 2 => {
+            bail!("--loss binary needs two classes, but the data have {classes}")
+        }
+        LossName::Binary => Head::Binary,
+        LossName::Categorical => Head::Categorical(classes),
+        LossName::Auto => Head::for_classes(classes),
+    })
+}
+
+fn build(a: &TrainArgs, plan: &Plan, data: &Prepared, rng: &mut Rng) -> Result<Network<f32>> {
+    let head = head(a, data.train.classes())?;
+    let net = plan
+        .model
+        .builder(&data.prepare.example_shape, head, a.dropout)?
+        .build(a.compute.backend()?, rng)
+        .map_err(|e| plan.model.explain(e))?;
+    if !a.output.quiet && !a.output.json {
+        println!(
+            "model: {} ({} parameters)",
+            plan.model,
+            net.parameter_count()
+        );
+    }
+    Ok(net)
+}
+
+/// How training went.
+struct Outcome {
+    history: History,
+    seconds: f64,
+    train_accuracy: f64,
+    test_accuracy: f64,
+    test_loss: f64,
+    stop: String,
+    interrupted: bool,
+}
+
+/// Trains with the live view; Ctrl-C stops at the end of the current step, and the model is
+/// still evaluated and saved.
+fn fit(
+    a: &TrainArgs,
+    plan: &Plan,
+    data: &Prepared,
+    net: &mut Network<f32>,
+    rng: &mut Rng,
+) -> Result<Outcome> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     // A second handler cannot be installed in one process (tests call `run` once).
@@ -215,96 +320,119 @@ pub fn run(a: TrainArgs) -> Result<()> {
     // (evaluated after each epoch; training itself does not change).
     let (monitor, monitored) = match (a.early_stopping, &a.plot) {
         (Some(_), _) => (None, Some("val")),
-        (None, Some(_)) => (Some((&x_test, &y_test)), Some("test")),
+        (None, Some(_)) => (Some((&data.x_test, &data.y_test)), Some("test")),
         (None, None) => (None, None),
     };
-    let mut progress = Progress::new(&a.output, epochs, monitored, &interrupted);
+    let config = plan.fit_config(a, data.train.len());
+    let mut progress = Progress::new(&a.output, plan.epochs(a), monitored, &interrupted);
     let started = Instant::now();
-    let history = net.fit_with(&x, &y, monitor, &config, &mut rng, &mut progress)?;
+    let history = net.fit_with(&data.x, &data.y, monitor, &config, rng, &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-
-    let train_eval = net.evaluate(&x, &y)?;
-    let test_eval = net.evaluate(&x_test, &y_test)?;
-    let (train_acc, test_acc) = (
-        train_eval.accuracy.unwrap_or(f64::NAN),
-        test_eval.accuracy.unwrap_or(f64::NAN),
-    );
+    let train_eval = net.evaluate(&data.x, &data.y)?;
+    let test_eval = net.evaluate(&data.x_test, &data.y_test)?;
     let stop = match history.stop {
         // The only observer that stops a run here is Ctrl-C.
         StopReason::Observer => "Interrupted".to_string(),
         other => format!("{other:?}"),
     };
+    Ok(Outcome {
+        history,
+        seconds,
+        train_accuracy: train_eval.accuracy.unwrap_or(f64::NAN),
+        test_accuracy: test_eval.accuracy.unwrap_or(f64::NAN),
+        test_loss: test_eval.loss,
+        stop,
+        interrupted: interrupted.load(Ordering::SeqCst),
+    })
+}
+
+fn report(a: &TrainArgs, o: &Outcome) {
     if a.output.json {
         println!(
             "{}",
-            json!({"result": "trained", "epochs": history.epochs.len(), "seconds": seconds,
-                   "train_accuracy": train_acc, "test_accuracy": test_acc,
-                   "test_loss": test_eval.loss, "stop": stop})
+            json!({"result": "trained", "epochs": o.history.epochs.len(), "seconds": o.seconds,
+                   "train_accuracy": o.train_accuracy, "test_accuracy": o.test_accuracy,
+                   "test_loss": o.test_loss, "stop": o.stop})
         );
     } else {
         println!(
             "train accuracy {:.1} %, test accuracy {:.1} % ({} epochs in {:.2} s{})",
-            100.0 * train_acc,
-            100.0 * test_acc,
-            history.epochs.len(),
-            seconds,
-            if interrupted.load(Ordering::SeqCst) {
-                ", interrupted"
-            } else {
-                ""
-            }
+            100.0 * o.train_accuracy,
+            100.0 * o.test_accuracy,
+            o.history.epochs.len(),
+            o.seconds,
+            if o.interrupted { ", interrupted" } else { "" }
         );
     }
+}
+
+fn plots(
+    a: &TrainArgs,
+    dir: &Path,
+    data: &Prepared,
+    net: &Network<f32>,
+    o: &Outcome,
+) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the plot folder", dir.display()))?;
+    let costs: Vec<f64> = o.history.epochs.iter().map(|e| e.cost).collect();
+    let validation: Vec<Option<f64>> = o.history.epochs.iter().map(|e| e.val_cost).collect();
+    let second = if a.early_stopping.is_some() {
+        "validation"
+    } else {
+        "test"
+    };
+    plot::cost_curve(&dir.join("cost.png"), &costs, &validation, second)?;
+    if data.prepare.example_shape == [2] {
+        let labels = data.train.labels().unwrap_or(&[]);
+        plot::decision_boundary(&dir.join("boundary.png"), net, &data.x, labels)?;
+    }
+    if !a.output.json && !a.output.quiet {
+        println!("plots in {}", dir.display());
+    }
+    Ok(())
+}
+
+fn save(
+    a: &TrainArgs,
+    path: &Path,
+    plan: &Plan,
+    data: &Prepared,
+    net: &Network<f32>,
+    o: &Outcome,
+) -> Result<()> {
+    let run = Run {
+        model: a.model.clone().unwrap_or_else(|| plan.model.to_string()),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        epochs: o.history.epochs.len(),
+        stop: o.stop.clone(),
+        cost: o.history.epochs.last().map_or(f64::NAN, |e| e.cost),
+        train_accuracy: o.train_accuracy,
+        test_accuracy: o.test_accuracy,
+        seconds: o.seconds,
+    };
+    model::save(path, net, &data.prepare, &run)
+        .with_context(|| format!("{}: cannot save the model", path.display()))?;
+    if !a.output.json {
+        println!("saved {}", path.display());
+    }
+    Ok(())
+}
+
+/// `nn train`: plan from the arguments, load, build, fit, report, plot, save.
+pub fn run(a: TrainArgs) -> Result<()> {
+    let plan = Plan::from_args(&a)?;
+    let mut rng = Rng::seed(a.seed);
+    let data = load_data(&a, &plan, &mut rng)?;
+    let mut net = build(&a, &plan, &data, &mut rng)?;
+    let outcome = fit(&a, &plan, &data, &mut net, &mut rng)?;
+    report(&a, &outcome);
     if let Some(dir) = &a.plot {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create the plot folder", dir.display()))?;
-        let costs: Vec<f64> = history.epochs.iter().map(|e| e.cost).collect();
-        let validation: Vec<Option<f64>> = history.epochs.iter().map(|e| e.val_cost).collect();
-        plot::cost_curve(
-            &dir.join("cost.png"),
-            &costs,
-            &validation,
-            if monitored == Some("val") {
-                "validation"
-            } else {
-                "test"
-            },
-        )?;
-        if prepare.example_shape == [2] {
-            plot::decision_boundary(
-                &dir.join("boundary.png"),
-                &mut net,
-                &x,
-                train.labels().unwrap_or(&[]),
-            )?;
-        }
-        if !a.output.json && !a.output.quiet {
-            println!("plots in {}", dir.display());
-        }
+        plots(&a, dir, &data, &net, &outcome)?;
     }
     if let Some(path) = &a.save {
-        let meta = Meta {
-            prepare,
-            model: a
-                .model
-                .clone()
-                .unwrap_or_else(|| format!("{preset:?}").to_lowercase()),
-            trained: Trained {
-                command: std::env::args().collect::<Vec<_>>().join(" "),
-                epochs: history.epochs.len(),
-                stop,
-                cost: history.epochs.last().map_or(f64::NAN, |e| e.cost),
-                train_accuracy: train_acc,
-                test_accuracy: test_acc,
-                seconds,
-            },
-        };
-        model::save(path, &meta, &net)
-            .with_context(|| format!("{}: cannot save the model", path.display()))?;
-        if !a.output.json {
-            println!("saved {}", path.display());
-        }
+        save(&a, path, &plan, &data, &net, &outcome)?;
     }
     Ok(())
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use nn_core::Rng;
+use nn_core::{Evaluation, Rng};
 use nn_data::Dataset;
 use serde_json::json;
 
@@ -49,93 +49,105 @@ pub struct InfoArgs {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let (meta, mut net) = model::load(&a.model, a.compute.backend()?)?;
+    let (trained, _) = model::load(&a.model, a.compute.backend()?)?;
+    let prepare = &trained.preparation;
     let source = Source::parse(&a.data)?;
-    let images = meta.prepare.images.unwrap_or_default();
     let options = DataOptions {
         source: source.clone(),
         test: None,
         split: 0.25,
-        images,
+        images: prepare.images.unwrap_or_default(),
         points: 400,
         noise: 0.1,
         progress: true,
     };
     let mut data: Dataset = match &source {
-        Source::Mnist(dir) => nn_data::idx::mnist(dir)?
-            .into_iter()
-            .nth(1)
-            .expect("two splits"),
+        Source::Mnist(dir) => {
+            let [_, test] = nn_data::idx::mnist(dir)?;
+            test
+        }
         _ => load(&source, &options, &mut Rng::seed(2))?,
     };
-    if data.class_names() != meta.prepare.classes.as_slice() {
+    if data.class_names() != prepare.classes.as_slice() {
         bail!(
             "{}: the data's classes {:?} are not the model's {:?}",
             a.data,
             data.class_names(),
-            meta.prepare.classes
+            prepare.classes
         );
     }
-    meta.prepare.apply(&mut data)?;
-    let x = meta.prepare.tensor(&data)?;
-    let e = net.evaluate(&x, &data.y())?;
-    let classes = &meta.prepare.classes;
+    prepare.apply(&mut data)?;
+    let x = prepare.tensor(&data)?;
+    let e = trained.network.evaluate(&x, &data.y())?;
     if a.output.json {
-        let per_class: Vec<_> = e.confusion.iter().flat_map(|c| {
-            classes.iter().enumerate().map(move |(k, name)| json!({"class": name, "precision": c.precision(k), "recall": c.recall(k)}))
-        }).collect();
-        println!(
-            "{}",
-            json!({"examples": data.len(), "loss": e.loss, "accuracy": e.accuracy, "classes": per_class})
-        );
-        return Ok(());
-    }
-    println!(
-        "{} examples: loss {:.4}, accuracy {:.1} %",
-        data.len(),
-        e.loss,
-        100.0 * e.accuracy.unwrap_or(f64::NAN)
-    );
-    if let Some(c) = &e.confusion {
-        let width = classes.iter().map(|c| c.len()).max().unwrap_or(5).max(9);
-        println!("{:>width$} {:>9} {:>9}", "class", "precision", "recall");
-        for (k, name) in classes.iter().enumerate() {
-            println!(
-                "{name:>width$} {:>8.1}% {:>8.1}%",
-                100.0 * c.precision(k),
-                100.0 * c.recall(k)
-            );
-        }
-        println!("confusion matrix (rows: actual, columns: predicted):");
-        print!("{:>width$}", "");
-        for name in classes {
-            print!(" {name:>width$}");
-        }
-        println!();
-        for (k, name) in classes.iter().enumerate() {
-            print!("{name:>width$}");
-            for p in 0..classes.len() {
-                print!(" {:>width$}", c.count(k, p));
-            }
-            println!();
-        }
+        print_evaluation_json(&e, data.len(), &prepare.classes);
+    } else {
+        print_evaluation(&e, data.len(), &prepare.classes);
     }
     Ok(())
 }
 
+/// The evaluation as one JSON object.
+fn print_evaluation_json(e: &Evaluation, examples: usize, classes: &[String]) {
+    let per_class: Vec<_> = e
+        .confusion
+        .iter()
+        .flat_map(|c| {
+            classes.iter().enumerate().map(move |(k, name)| {
+                json!({"class": name, "precision": c.precision(k), "recall": c.recall(k)})
+            })
+        })
+        .collect();
+    println!(
+        "{}",
+        json!({"examples": examples, "loss": e.loss, "accuracy": e.accuracy, "classes": per_class})
+    );
+}
+
+/// The evaluation as text: loss and accuracy, precision and recall per class, the confusion
+/// matrix.
+fn print_evaluation(e: &Evaluation, examples: usize, classes: &[String]) {
+    println!(
+        "{examples} examples: loss {:.4}, accuracy {:.1} %",
+        e.loss,
+        100.0 * e.accuracy.unwrap_or(f64::NAN)
+    );
+    let Some(c) = &e.confusion else { return };
+    let width = classes.iter().map(|c| c.len()).max().unwrap_or(5).max(9);
+    println!("{:>width$} {:>9} {:>9}", "class", "precision", "recall");
+    for (k, name) in classes.iter().enumerate() {
+        println!(
+            "{name:>width$} {:>8.1}% {:>8.1}%",
+            100.0 * c.precision(k),
+            100.0 * c.recall(k)
+        );
+    }
+    println!("confusion matrix (rows: actual, columns: predicted):");
+    print!("{:>width$}", "");
+    for name in classes {
+        print!(" {name:>width$}");
+    }
+    println!();
+    for (k, name) in classes.iter().enumerate() {
+        print!("{name:>width$}");
+        for p in 0..classes.len() {
+            print!(" {:>width$}", c.count(k, p));
+        }
+        println!();
+    }
+}
+
 pub fn predict(a: PredictArgs) -> Result<()> {
-    let (meta, mut net) = model::load(&a.model, a.compute.backend()?)?;
-    let Some(options) = meta.prepare.images else {
+    let (trained, _) = model::load(&a.model, a.compute.backend()?)?;
+    let prepare = &trained.preparation;
+    if prepare.images.is_none() {
         bail!(
             "{}: this model takes rows of features, not images",
             a.model.display()
         );
-    };
+    }
     for path in &a.images {
-        let x = options.load_image(path)?;
-        let mut one = Dataset::with_classes(x, vec![0], vec!["?".into()])?;
-        meta.prepare.apply(&mut one)?;
-        let p = net.predict_proba(&meta.prepare.tensor(&one)?)?;
+        let p = trained.network.predict_proba(&prepare.image(path)?)?;
         // One sigmoid output: the probability of class 1; else one probability per class.
         let probs: Vec<f64> = if p.row_len() == 1 {
             vec![1.0 - f64::from(p.data()[0]), f64::from(p.data()[0])]
@@ -147,8 +159,10 @@ pub fn predict(a: PredictArgs) -> Result<()> {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(k, &p)| (k, p))
-            .expect("at least one class");
-        let name = &meta.prepare.classes[class];
+            .context("the model gives no probabilities")?;
+        // The preparation was checked against the network when the file was read: one name
+        // per probability.
+        let name = &prepare.classes[class];
         if a.output.json {
             println!(
                 "{}",
@@ -162,48 +176,38 @@ pub fn predict(a: PredictArgs) -> Result<()> {
 }
 
 pub fn info(a: InfoArgs) -> Result<()> {
-    let (meta, net) = model::load(&a.model, std::sync::Arc::new(nn_core::Reference))?;
-    let p = &meta.prepare;
-    println!(
-        "model {} ({} parameters)",
-        meta.model,
-        net.parameter_count()
-    );
+    let (trained, run) = model::load(&a.model, std::sync::Arc::new(nn_core::Reference))?;
+    let (p, net) = (&trained.preparation, &trained.network);
+    let name = run.as_ref().map_or("(saved by the library)", |r| &r.model);
+    println!("model {name} ({} parameters)", net.parameter_count());
     println!("{}", net.summary().trim_end());
+    let standardised = if p.standardizer.is_some() {
+        ", standardised"
+    } else {
+        ""
+    };
     match &p.images {
         Some(i) => println!(
-            "input: {}×{} {:?} images, pixels × {:.5}{}",
-            i.width,
-            i.height,
-            i.color,
-            p.scale,
-            if p.standardizer.is_some() {
-                ", standardised"
-            } else {
-                ""
-            }
+            "input: {}×{} {:?} images, pixels × {:.5}{standardised}",
+            i.width, i.height, i.color, p.scale
         ),
         None => println!(
-            "input: {} features{}",
-            p.example_shape.iter().product::<usize>(),
-            if p.standardizer.is_some() {
-                ", standardised"
-            } else {
-                ""
-            }
+            "input: {} features{standardised}",
+            p.example_shape.iter().product::<usize>()
         ),
     }
     println!("classes: {}", p.classes.join(", "));
-    let t = &meta.trained;
-    println!(
-        "trained: {} epochs in {:.2} s ({}), final cost {:.4}, train accuracy {:.1} %, test accuracy {:.1} %",
-        t.epochs,
-        t.seconds,
-        t.stop,
-        t.cost,
-        100.0 * t.train_accuracy,
-        100.0 * t.test_accuracy
-    );
-    println!("command: {}", t.command);
+    if let Some(t) = &run {
+        println!(
+            "trained: {} epochs in {:.2} s ({}), final cost {:.4}, train accuracy {:.1} %, test accuracy {:.1} %",
+            t.epochs,
+            t.seconds,
+            t.stop,
+            t.cost,
+            100.0 * t.train_accuracy,
+            100.0 * t.test_accuracy
+        );
+        println!("command: {}", t.command);
+    }
     Ok(())
 }

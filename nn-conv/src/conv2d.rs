@@ -5,26 +5,32 @@
 //! it are multiplied element-wise and summed, plus the filter's bias `b[f]`, giving one pixel of
 //! feature map `f`. Stacking the `F` maps gives an `out_h × out_w × F` volume (channels last).
 //!
-//! Computed as the course suggests vectorising it: image-to-column gathers every patch as a row
-//! of `cols` (`(m·out_h·out_w, k_h·k_w·c)`), so all positions and filters are one product,
-//! `Z = cols · Wᵀ + b`, with `W` flattened to `(F, k_h·k_w·c)`. Backward:
-//! `dW = dZᵀ · cols`, `db = Σ dZ`, `dcols = dZ · W`, and `dX` = the adjoint of
-//! image-to-column applied to `dcols` (each input pixel collects the gradient of every patch
-//! that covered it).
+//! The layer says what to compute; the backend's window family decides how
+//! ([`Windows::conv2d_forward`](nn_core::backend::Windows::conv2d_forward)): by default as the
+//! course suggests vectorising it, image-to-column (every patch a row of `cols`,
+//! `(m·out_h·out_w, k_h·k_w·c)`) and one product `Z = cols · Wᵀ + b`, with `W` flattened to
+//! `(F, k_h·k_w·c)`; backward `dW = dZᵀ · cols`, `db = Σ dZ`, `dcols = dZ · W`, and `dX` = the
+//! adjoint of image-to-column applied to `dcols`. A backend may convolve directly instead
+//! (`nn-simd` does for few channels, where it measured that faster).
 
-use nn_core::backend::Transpose::{No, Yes};
-use nn_core::backend::Window;
-use nn_core::layer::{Layer, Mode, ParamMut};
-use nn_core::persist::{decode_config, encode_config, LayerRecord};
+use std::fmt;
+
+use nn_core::backend::{ConvGrads, ConvWorkspace, Window};
+use nn_core::layer::{
+    check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, ParamMut, Scratch,
+};
 use nn_core::{shape_str, Backend, Error, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
-use nn_core::layer::{check_grad, check_input};
+use crate::size::{one_or_two, ones};
+use crate::volume;
 
-/// How the input is padded with zeros.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How the input is padded with zeros. In model descriptions: `"valid"`, `"same"`, a number
+/// (`1`: one row and column of zeros on each side) or `{top, bottom, left, right}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Padding {
     /// No padding: the output shrinks by `k − 1` (at stride 1).
+    #[default]
     Valid,
     /// Enough padding that `out = ⌈in / stride⌉` (the output keeps the input's size at stride
     /// 1); an odd total puts the extra row/column at the bottom/right, as TensorFlow does.
@@ -78,44 +84,39 @@ impl Padding {
     }
 }
 
-/// How a convolution is computed (the results agree to rounding).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ConvMethod {
-    /// Direct for inputs of at most 4 channels, columns otherwise (measured on the `cnn` and
-    /// `cnn-rgb` workloads: see the README).
-    #[default]
-    Auto,
-    /// Image-to-column and one matrix product.
-    Columns,
-    /// Each input value times its row of the transposed filters, without the column matrix
-    /// (which for few channels is `k_h·k_w` times larger than the input).
-    Direct,
-}
-
-/// The shape of a convolution: what a model file stores besides the parameters.
+/// A convolution's description: `filters` filters of `kernel`, moved by `stride`, over the
+/// input padded by `padding`. How it is computed is the backend's choice.
+///
+/// In a TOML model description: `type = "conv2d"`, `filters = 8`, `kernel = 3` (or `[3, 5]`),
+/// `stride = 1` (the default), `padding = "same"` (default `"valid"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conv2dSpec {
+#[serde(deny_unknown_fields)]
+pub struct Conv2dConfig {
     /// Number of filters, `F` (output channels).
     pub filters: usize,
     /// Filter height and width.
+    #[serde(deserialize_with = "one_or_two")]
     pub kernel: [usize; 2],
     /// Vertical and horizontal step.
+    #[serde(default = "ones", deserialize_with = "one_or_two")]
     pub stride: [usize; 2],
     /// Zero padding.
+    #[serde(default)]
     pub padding: Padding,
-    /// How it is computed.
-    pub method: ConvMethod,
+    /// This layer's initialiser (default: the builder's), with fan-in `k_h·k_w·c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
 }
 
-impl Conv2dSpec {
+impl Conv2dConfig {
     /// `filters` square `k × k` filters at stride 1, with `padding`.
     pub fn new(filters: usize, k: usize, padding: Padding) -> Self {
-        Conv2dSpec {
+        Conv2dConfig {
             filters,
             kernel: [k, k],
             stride: [1, 1],
             padding,
-            method: ConvMethod::Auto,
+            init: None,
         }
     }
 
@@ -131,32 +132,56 @@ impl Conv2dSpec {
         self
     }
 
-    /// Another method.
-    pub fn method(mut self, method: ConvMethod) -> Self {
-        self.method = method;
-        self
-    }
-}
-
-/// Inputs with at most this many channels are convolved directly (each input value times its
-/// row of the transposed filters) rather than through the column matrix, which would be
-/// `k_h·k_w` times larger than the input.
-const DIRECT_MAX_CHANNELS: usize = 4;
-
-/// `out` (`cols × rows`) = `a` (`rows × cols`) transposed: the filters' layout for the
-/// direct method (a few hundred values per step).
-fn transpose<T: Float>(a: &[T], rows: usize, cols: usize, out: &mut [T]) {
-    for (r, row) in a.chunks_exact(cols.max(1)).enumerate().take(rows) {
-        for (c, &v) in row.iter().enumerate() {
-            out[c * rows + r] = v;
+    /// The geometry over inputs of `input` (one example).
+    pub fn window(&self, input: [usize; 3]) -> Result<Window> {
+        if self.filters == 0 {
+            return Err(Error::Config("Conv2d needs at least one filter".into()));
         }
+        let pad = self
+            .padding
+            .resolve([input[0], input[1]], self.kernel, self.stride);
+        Window::new(0, input, self.kernel, self.stride, pad)
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Conv2dConfig {
-    input: [usize; 3],
-    spec: Conv2dSpec,
+impl fmt::Display for Conv2dConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ([kh, kw], [sh, sw]) = (self.kernel, self.stride);
+        write!(
+            f,
+            "Conv2d({} filters {kh}×{kw} stride {sh}×{sw}, {:?})",
+            self.filters, self.padding
+        )
+    }
+}
+
+impl LayerConfig for Conv2dConfig {
+    const KIND: &'static str = "conv2d";
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let g = self.window(volume("Conv2d", input)?)?;
+        Ok(vec![g.out_h, g.out_w, self.filters])
+    }
+
+    fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
+        let [kh, kw] = self.kernel;
+        vec![vec![self.filters, kh, kw, input[2]], vec![self.filters]]
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        init: Init,
+        rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        let init = self.init.unwrap_or(init);
+        Ok(Box::new(Conv2d::new(
+            volume("Conv2d", input)?,
+            *self,
+            init,
+            rng,
+        )?))
+    }
 }
 
 /// A 2-D convolution over `(m, h, w, c)` volumes with `F` filters of `k_h × k_w × c` and a bias
@@ -164,75 +189,56 @@ struct Conv2dConfig {
 pub struct Conv2d<T> {
     input: [usize; 3],
     output: [usize; 3],
-    spec: Conv2dSpec,
+    config: Conv2dConfig,
     window: Window,
     w: Tensor<T>,  // (F, k_h, k_w, c)
     b: Tensor<T>,  // (F)
     dw: Tensor<T>, // (F, k_h, k_w, c)
     db: Tensor<T>, // (F)
-    direct: bool,
-    w_t: Tensor<T>,   // (k_h·k_w·c, F), for the direct method
-    dw_t: Tensor<T>,  // (k_h·k_w·c, F)
-    cols: Tensor<T>,  // (m·out_h·out_w, k_h·k_w·c)
-    z: Tensor<T>,     // (m, out_h, out_w, F)
-    dcols: Tensor<T>, // (m·out_h·out_w, k_h·k_w·c)
-    dx: Tensor<T>,    // (m, h, w, c)
+    z: Tensor<T>,  // (m, out_h, out_w, F)
+    dx: Tensor<T>, // (m, h, w, c)
+    workspace: ConvWorkspace<T>,
 }
 
 impl<T: Float> Conv2d<T> {
-    /// A convolution of `spec` over inputs of `input` = `[h, w, c]`, weights drawn by `init`
-    /// with fan-in `k_h·k_w·c` (and fan-out `k_h·k_w·F`), zero biases.
+    /// A convolution of `config` over inputs of `input` = `[h, w, c]`, weights drawn by
+    /// `init` with fan-in `k_h·k_w·c` (and fan-out `k_h·k_w·F`), zero biases.
     ///
     /// # Errors
     ///
     /// [`Error::Config`] for zero sizes, a kernel larger than the padded input, or padding
     /// as large as the kernel.
-    pub fn new(input: [usize; 3], spec: Conv2dSpec, init: Init, rng: &mut Rng) -> Result<Self> {
-        let mut layer = Self::with_params(input, spec, None)?;
-        let [kh, kw] = spec.kernel;
+    pub fn new(input: [usize; 3], config: Conv2dConfig, init: Init, rng: &mut Rng) -> Result<Self> {
+        let mut layer = Self::with_params(input, config, None)?;
+        let [kh, kw] = config.kernel;
         let fan_in = kh * kw * input[2];
-        init.fill(fan_in, kh * kw * spec.filters, rng, layer.w.data_mut());
+        init.fill(fan_in, kh * kw * config.filters, rng, layer.w.data_mut());
+        layer.config.init = Some(init);
         Ok(layer)
     }
 
     fn with_params(
         input: [usize; 3],
-        spec: Conv2dSpec,
+        config: Conv2dConfig,
         params: Option<(Tensor<T>, Tensor<T>)>,
     ) -> Result<Self> {
-        if spec.filters == 0 {
-            return Err(Error::Config("Conv2d needs at least one filter".into()));
-        }
-        let pad = spec
-            .padding
-            .resolve([input[0], input[1]], spec.kernel, spec.stride);
-        let window = Window::new(0, input, spec.kernel, spec.stride, pad)?;
-        let [kh, kw] = spec.kernel;
-        let shape = [spec.filters, kh, kw, input[2]];
+        let window = config.window(input)?;
+        let [kh, kw] = config.kernel;
+        let f = config.filters;
         let (w, b) =
-            params.unwrap_or_else(|| (Tensor::zeros(&shape), Tensor::zeros(&[spec.filters])));
-        let k = window.patch_len();
-        let direct = match spec.method {
-            ConvMethod::Direct => true,
-            ConvMethod::Columns => false,
-            ConvMethod::Auto => input[2] <= DIRECT_MAX_CHANNELS,
-        };
+            params.unwrap_or_else(|| (Tensor::zeros(&[f, kh, kw, input[2]]), Tensor::zeros(&[f])));
         Ok(Conv2d {
-            direct,
-            w_t: Tensor::zeros(&[k, spec.filters]),
-            dw_t: Tensor::zeros(&[k, spec.filters]),
             input,
-            output: [window.out_h, window.out_w, spec.filters],
-            spec,
+            output: [window.out_h, window.out_w, f],
+            config,
             window,
             dw: Tensor::zeros(w.shape()),
             db: Tensor::zeros(b.shape()),
             w,
             b,
-            cols: Tensor::zeros(&[0, k]),
-            z: Tensor::zeros(&[0, window.out_h, window.out_w, spec.filters]),
-            dcols: Tensor::zeros(&[0, k]),
+            z: Tensor::zeros(&[0, window.out_h, window.out_w, f]),
             dx: Tensor::zeros(&[0, input[0], input[1], input[2]]),
+            workspace: ConvWorkspace::default(),
         })
     }
 
@@ -240,16 +246,17 @@ impl<T: Float> Conv2d<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Shape`] if `W` and `b` do not match `spec` and `input`; else as [`Conv2d::new`].
+    /// [`Error::Shape`] if `W` and `b` do not match `config` and `input`; else as
+    /// [`Conv2d::new`].
     pub fn from_params(
         input: [usize; 3],
-        spec: Conv2dSpec,
+        config: Conv2dConfig,
         w: Tensor<T>,
         b: Tensor<T>,
     ) -> Result<Self> {
-        let [kh, kw] = spec.kernel;
-        let want = [spec.filters, kh, kw, input[2]];
-        if w.shape() != want || b.shape() != [spec.filters] {
+        let [kh, kw] = config.kernel;
+        let want = [config.filters, kh, kw, input[2]];
+        if w.shape() != want || b.shape() != [config.filters] {
             return Err(Error::shape(
                 "Conv2d::from_params",
                 format!(
@@ -257,11 +264,11 @@ impl<T: Float> Conv2d<T> {
                     shape_str(w.shape()),
                     shape_str(b.shape()),
                     shape_str(&want),
-                    spec.filters
+                    config.filters
                 ),
             ));
         }
-        Self::with_params(input, spec, Some((w, b)))
+        Self::with_params(input, config, Some((w, b)))
     }
 
     /// The filters `W`, `(F, k_h, k_w, c)`.
@@ -276,57 +283,50 @@ impl<T: Float> Conv2d<T> {
 
     /// The padding resolved to `[top, bottom, left, right]`.
     pub fn padding(&self) -> [usize; 4] {
-        self.spec.padding.resolve(
-            [self.input[0], self.input[1]],
-            self.spec.kernel,
-            self.spec.stride,
-        )
+        let c = &self.config;
+        c.padding
+            .resolve([self.input[0], self.input[1]], c.kernel, c.stride)
     }
 
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> std::result::Result<Box<dyn Layer<T>>, String> {
-        let c: Conv2dConfig = decode_config(&record.config)?;
-        let [w, b] = record.params.as_slice() else {
-            return Err(format!(
-                "Conv2d needs 2 parameter tensors, the file has {}",
-                record.params.len()
-            ));
-        };
-        let (w, b) = (T::from_param_data(w), T::from_param_data(b));
-        let [kh, kw] = c.spec.kernel;
-        let shape = [c.spec.filters, kh, kw, c.input[2]];
-        let expected = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .ok_or("Conv2d: the filter shape overflows")?;
-        if w.len() != expected || b.len() != c.spec.filters {
-            return Err(format!(
-                "Conv2d needs {} filter values and {} biases, the file has {} and {}",
-                expected,
-                c.spec.filters,
-                w.len(),
-                b.len()
-            ));
-        }
-        let w = Tensor::from_vec(&shape, w).map_err(|e| e.to_string())?;
-        let b = Tensor::from_vec(&[c.spec.filters], b).map_err(|e| e.to_string())?;
-        Ok(Box::new(
-            Self::from_params(c.input, c.spec, w, b).map_err(|e| e.to_string())?,
-        ))
+    /// `Z = X ⋆ W + b` into `z`, with `workspace` for the backend.
+    fn compute(
+        &self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        z: &mut Tensor<T>,
+        workspace: &mut ConvWorkspace<T>,
+    ) -> Result<()> {
+        check_input(|| format!("{}.forward", self.name()), &self.input, x)?;
+        let m = x.rows();
+        let [oh, ow, f] = self.output;
+        z.resize(&[m, oh, ow, f]);
+        let g = self.window.with_batch(m);
+        backend.conv2d_forward(
+            &g,
+            x.data(),
+            self.w.data(),
+            self.b.data(),
+            z.data_mut(),
+            workspace,
+        );
+        Ok(())
     }
 }
 
 impl<T: Float> Layer<T> for Conv2d<T> {
-    fn name(&self) -> String {
-        let [h, w, c] = self.input;
-        let [kh, kw] = self.spec.kernel;
-        let [sh, sw] = self.spec.stride;
-        let [oh, ow, f] = self.output;
-        format!("Conv2d({h}×{w}×{c} → {oh}×{ow}×{f}, {kh}×{kw} stride {sh}×{sw})")
+    fn spec(&self) -> LayerSpec {
+        self.config.into()
     }
 
     fn kind(&self) -> &'static str {
-        "conv2d"
+        Conv2dConfig::KIND
+    }
+
+    fn name(&self) -> String {
+        let [h, w, c] = self.input;
+        let ([kh, kw], [sh, sw]) = (self.config.kernel, self.config.stride);
+        let [oh, ow, f] = self.output;
+        format!("Conv2d({h}×{w}×{c} → {oh}×{ow}×{f}, {kh}×{kw} stride {sh}×{sw})")
     }
 
     fn input_shape(&self) -> &[usize] {
@@ -338,40 +338,23 @@ impl<T: Float> Layer<T> for Conv2d<T> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
-        check_input(|| format!("{}.forward", self.name()), &self.input, x)?;
-        let m = x.rows();
-        let g = self.window.with_batch(m);
-        let (rows, k, f) = (m * g.positions(), g.patch_len(), self.spec.filters);
-        let [oh, ow, _] = self.output;
-        self.z.resize(&[m, oh, ow, f]);
-        if self.direct {
-            transpose(self.w.data(), f, k, self.w_t.data_mut());
-            backend.conv_direct(
-                &g,
-                x.data(),
-                self.w_t.data(),
-                self.b.data(),
-                self.z.data_mut(),
-            );
-            return Ok(());
-        }
-        self.cols.resize(&[rows, k]);
-        backend.im2col(&g, x.data(), self.cols.data_mut());
-        // Z (m·out_h·out_w, F) = cols (…, k_h·k_w·c) · Wᵀ (k_h·k_w·c, F) + b
-        backend.gemm(
-            No,
-            Yes,
-            rows,
-            f,
-            k,
-            T::ONE,
-            self.cols.data(),
-            self.w.data(),
-            T::ZERO,
-            self.z.data_mut(),
+        let (mut z, mut workspace) = (
+            std::mem::take(&mut self.z),
+            std::mem::take(&mut self.workspace),
         );
-        backend.add_row_vector(self.z.data_mut(), self.b.data());
-        Ok(())
+        let done = self.compute(backend, x, &mut z, &mut workspace);
+        (self.z, self.workspace) = (z, workspace);
+        done
+    }
+
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        z: &mut Tensor<T>,
+        scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        self.compute(backend, x, z, &mut scratch.conv)
     }
 
     fn output(&self) -> &Tensor<T> {
@@ -389,46 +372,22 @@ impl<T: Float> Layer<T> for Conv2d<T> {
         check_input(op, &self.input, x)?;
         check_grad(op, x, &self.z, dz)?;
         let g = self.window.with_batch(x.rows());
-        let (rows, k, f) = (x.rows() * g.positions(), g.patch_len(), self.spec.filters);
-        if self.direct {
-            // dWᵀ (k_h·k_w·c, F) = Σ over positions of patchᵀ · dZ_row
-            backend.conv_direct_weight_grad(&g, x.data(), dz.data(), self.dw_t.data_mut());
-            transpose(self.dw_t.data(), k, f, self.dw.data_mut());
-        } else {
-            // dW (F, k_h·k_w·c) = dZᵀ (F, rows) · cols (rows, k_h·k_w·c)
-            backend.gemm(
-                Yes,
-                No,
-                f,
-                k,
-                rows,
-                T::ONE,
-                dz.data(),
-                self.cols.data(),
-                T::ZERO,
-                self.dw.data_mut(),
-            );
-        }
-        // db = Σ over every position of every example of dZ
-        backend.sum_rows(dz.data(), T::ONE, self.db.data_mut());
         if need_input_grad {
-            // dcols (rows, k_h·k_w·c) = dZ (rows, F) · W (F, k_h·k_w·c); dX = col2im(dcols)
-            self.dcols.resize(&[rows, k]);
-            backend.gemm(
-                No,
-                No,
-                rows,
-                k,
-                f,
-                T::ONE,
-                dz.data(),
-                self.w.data(),
-                T::ZERO,
-                self.dcols.data_mut(),
-            );
             self.dx.resize(x.shape());
-            backend.col2im(&g, self.dcols.data(), self.dx.data_mut());
         }
+        let grads = ConvGrads {
+            dw: self.dw.data_mut(),
+            db: self.db.data_mut(),
+            dx: need_input_grad.then(|| self.dx.data_mut()),
+        };
+        backend.conv2d_backward(
+            &g,
+            x.data(),
+            self.w.data(),
+            dz.data(),
+            grads,
+            &mut self.workspace,
+        );
         Ok(())
     }
 
@@ -453,19 +412,5 @@ impl<T: Float> Layer<T> for Conv2d<T> {
 
     fn params(&self) -> Vec<&Tensor<T>> {
         vec![&self.w, &self.b]
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: self.kind().to_string(),
-            config: encode_config(&Conv2dConfig {
-                input: self.input,
-                spec: self.spec,
-            }),
-            params: vec![
-                T::to_param_data(self.w.data()),
-                T::to_param_data(self.b.data()),
-            ],
-        }
     }
 }

@@ -1,14 +1,46 @@
 //! `Flatten`: `(m, h, w, c)` volumes to `(m, h·w·c)` rows, keeping the `(h, w, c)` order (the
 //! course's `X.reshape(m, -1)`), so that dense layers can follow convolutions.
 
-use nn_core::layer::{check_grad, check_input, Layer, Mode};
-use nn_core::persist::{decode_config, encode_config, LayerRecord};
-use nn_core::{Backend, Error, Float, Result, Tensor};
+use std::fmt;
+
+use nn_core::layer::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
+use nn_core::{Backend, Error, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
-struct FlattenConfig {
-    input: Vec<usize>,
+/// Flattens each example to a row (`type = "flatten"`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenConfig {}
+
+impl fmt::Display for FlattenConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Flatten")
+    }
+}
+
+/// `h·w·c`, refusing sizes that overflow.
+fn flat_len(input: &[usize]) -> Result<usize> {
+    input
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::Config(format!("Flatten: {input:?} overflows")))
+}
+
+impl LayerConfig for FlattenConfig {
+    const KIND: &'static str = "flatten";
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(vec![flat_len(input)?])
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        _init: Init,
+        _rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        Ok(Box::new(Flatten::new(input)?))
+    }
 }
 
 /// Flattens each example; the backward pass restores the shape. No parameters.
@@ -26,10 +58,7 @@ impl<T: Float> Flatten<T> {
     ///
     /// [`Error::Config`] if the size overflows.
     pub fn new(input: &[usize]) -> Result<Self> {
-        let n = input
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .ok_or_else(|| Error::Config(format!("Flatten: {input:?} overflows")))?;
+        let n = flat_len(input)?;
         Ok(Flatten {
             input: input.to_vec(),
             output: [n],
@@ -37,27 +66,19 @@ impl<T: Float> Flatten<T> {
             dx: Tensor::zeros(&[0]),
         })
     }
-
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> std::result::Result<Box<dyn Layer<T>>, String> {
-        let c: FlattenConfig = decode_config(&record.config)?;
-        if !record.params.is_empty() {
-            return Err(format!(
-                "Flatten has no parameters, the file has {} tensors",
-                record.params.len()
-            ));
-        }
-        Ok(Box::new(Self::new(&c.input).map_err(|e| e.to_string())?))
-    }
 }
 
 impl<T: Float> Layer<T> for Flatten<T> {
-    fn name(&self) -> String {
-        format!("Flatten({:?} → {})", self.input, self.output[0])
+    fn spec(&self) -> LayerSpec {
+        FlattenConfig {}.into()
     }
 
     fn kind(&self) -> &'static str {
-        "flatten"
+        FlattenConfig::KIND
+    }
+
+    fn name(&self) -> String {
+        format!("Flatten({:?} → {})", self.input, self.output[0])
     }
 
     fn input_shape(&self) -> &[usize] {
@@ -68,10 +89,23 @@ impl<T: Float> Layer<T> for Flatten<T> {
         &self.output
     }
 
-    fn forward(&mut self, _backend: &dyn Backend<T>, x: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
+    fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
+        let mut y = std::mem::take(&mut self.y);
+        let done = self.infer(backend, x, &mut y, &mut Scratch::default());
+        self.y = y;
+        done
+    }
+
+    fn infer(
+        &self,
+        _backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        y: &mut Tensor<T>,
+        _scratch: &mut Scratch<T>,
+    ) -> Result<()> {
         check_input(|| format!("{}.forward", self.name()), &self.input, x)?;
-        self.y.resize(&[x.rows(), self.output[0]]);
-        self.y.data_mut().copy_from_slice(x.data());
+        y.resize(&[x.rows(), self.output[0]]);
+        y.data_mut().copy_from_slice(x.data());
         Ok(())
     }
 
@@ -97,15 +131,5 @@ impl<T: Float> Layer<T> for Flatten<T> {
 
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: "flatten".to_string(),
-            config: encode_config(&FlattenConfig {
-                input: self.input.clone(),
-            }),
-            params: Vec::new(),
-        }
     }
 }

@@ -26,31 +26,36 @@
 //! ```
 //!
 //! Model files of networks with these layers load with [`registry`] (the core layers and
-//! these): `Network::load_with(path, backend, &nn_conv::registry())`.
+//! these): `Network::load_with(path, backend, &nn_conv::registry())`. The [`presets`] are the
+//! named architectures of the `nn` command and the benchmarks (`logistic`, `mlp:…`, `cnn`).
 
 #![warn(missing_docs)]
 
 mod conv2d;
 mod flatten;
 mod pool;
+pub mod presets;
+mod size;
 
-pub use conv2d::{Conv2d, Conv2dSpec, ConvMethod, Padding};
-pub use flatten::Flatten;
-pub use pool::{Avg, AvgPool2d, Max, MaxPool2d, Pool2d, PoolKind};
+pub use conv2d::{Conv2d, Conv2dConfig, Padding};
+pub use flatten::{Flatten, FlattenConfig};
+pub use pool::{
+    Avg, AvgPool2d, AvgPoolConfig, Max, MaxPool2d, MaxPoolConfig, Pool2d, PoolConfig, PoolKind,
+};
 
-use nn_core::layer::{Layer, LayerRegistry};
+use nn_core::layer::LayerRegistry;
 use nn_core::{Error, Float, NetworkBuilder};
 
-/// Adds the loaders of this crate's layers to `registry`.
-pub fn register<T: Float>(registry: &mut LayerRegistry<T>) {
-    registry.register("conv2d", Conv2d::<T>::load);
-    registry.register("max_pool2d", MaxPool2d::<T>::load);
-    registry.register("avg_pool2d", AvgPool2d::<T>::load);
-    registry.register("flatten", Flatten::<T>::load);
+/// Adds this crate's layer kinds to `registry`.
+pub fn register(registry: &mut LayerRegistry) {
+    registry.register::<Conv2dConfig>();
+    registry.register::<MaxPoolConfig>();
+    registry.register::<AvgPoolConfig>();
+    registry.register::<FlattenConfig>();
 }
 
-/// The core layers and this crate's, for loading model files.
-pub fn registry<T: Float>() -> LayerRegistry<T> {
+/// The core layer kinds and this crate's, for loading model files and model descriptions.
+pub fn registry() -> LayerRegistry {
     let mut r = LayerRegistry::core();
     register(&mut r);
     r
@@ -72,11 +77,11 @@ pub trait ConvLayers: Sized {
     /// `filters` square `k × k` filters at stride 1 with `padding`, weights from the
     /// builder's initialiser (He or Xavier by fan-in `k·k·c`).
     fn conv2d(self, filters: usize, k: usize, padding: Padding) -> Self {
-        self.conv2d_spec(Conv2dSpec::new(filters, k, padding))
+        self.conv2d_with(Conv2dConfig::new(filters, k, padding))
     }
 
     /// A convolution of any kernel, stride and padding.
-    fn conv2d_spec(self, spec: Conv2dSpec) -> Self;
+    fn conv2d_with(self, config: Conv2dConfig) -> Self;
 
     /// Max pooling with a `k × k` window at stride `k` (PyTorch's `MaxPool2d(k)`).
     fn max_pool(self, k: usize) -> Self {
@@ -99,34 +104,19 @@ pub trait ConvLayers: Sized {
 }
 
 impl<T: Float> ConvLayers for NetworkBuilder<T> {
-    fn conv2d_spec(self, spec: Conv2dSpec) -> Self {
-        self.layer(move |shape, init, rng| {
-            Ok(
-                Box::new(Conv2d::new(volume("Conv2d", shape)?, spec, init, rng)?)
-                    as Box<dyn Layer<T>>,
-            )
-        })
+    fn conv2d_with(self, config: Conv2dConfig) -> Self {
+        self.layer(config)
     }
 
     fn max_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self {
-        self.layer(move |shape, _, _| {
-            Ok(
-                Box::new(MaxPool2d::new(volume("MaxPool2d", shape)?, window, stride)?)
-                    as Box<dyn Layer<T>>,
-            )
-        })
+        self.layer(MaxPoolConfig::with(window, stride))
     }
 
     fn avg_pool_with(self, window: [usize; 2], stride: [usize; 2]) -> Self {
-        self.layer(move |shape, _, _| {
-            Ok(
-                Box::new(AvgPool2d::new(volume("AvgPool2d", shape)?, window, stride)?)
-                    as Box<dyn Layer<T>>,
-            )
-        })
+        self.layer(AvgPoolConfig::with(window, stride))
     }
 
     fn flatten(self) -> Self {
-        self.layer(|shape, _, _| Ok(Box::new(Flatten::new(shape)?) as Box<dyn Layer<T>>))
+        self.layer(FlattenConfig {})
     }
 }

@@ -3,38 +3,43 @@
 //! output is `(m, out_h, out_w, c)`. No parameters. The backward pass sends each output's
 //! gradient to the input that was the maximum, or spreads it evenly over the window.
 
+use std::fmt;
 use std::marker::PhantomData;
 
 use nn_core::backend::Window;
-use nn_core::layer::{check_grad, check_input, Layer, Mode};
-use nn_core::persist::{decode_config, encode_config, LayerRecord};
-use nn_core::{Backend, Float, Result, Tensor};
+use nn_core::layer::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
+use nn_core::{Backend, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::size::{maybe_one_or_two, one_or_two};
+use crate::volume;
+
 /// What a pooling layer keeps of each window.
-pub trait PoolKind: Send + Sync + 'static {
+pub trait PoolKind: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// `"MaxPool2d"` or `"AvgPool2d"`.
     const NAME: &'static str;
-    /// The key in model files.
+    /// The kind in model descriptions (`type = "max_pool"`).
     const KIND: &'static str;
     /// Whether the forward pass records where each maximum was.
     const RECORDS_ARGMAX: bool;
 }
 
 /// Keep the largest value of each window.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Max;
 /// Keep the mean of each window.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Avg;
 
 impl PoolKind for Max {
     const NAME: &'static str = "MaxPool2d";
-    const KIND: &'static str = "max_pool2d";
+    const KIND: &'static str = "max_pool";
     const RECORDS_ARGMAX: bool = true;
 }
 
 impl PoolKind for Avg {
     const NAME: &'static str = "AvgPool2d";
-    const KIND: &'static str = "avg_pool2d";
+    const KIND: &'static str = "avg_pool";
     const RECORDS_ARGMAX: bool = false;
 }
 
@@ -43,11 +48,81 @@ pub type MaxPool2d<T> = Pool2d<T, Max>;
 /// Average pooling: the mean of each channel in each window.
 pub type AvgPool2d<T> = Pool2d<T, Avg>;
 
-#[derive(Serialize, Deserialize)]
-struct PoolConfig {
-    input: [usize; 3],
-    window: [usize; 2],
-    stride: [usize; 2],
+/// A pooling layer's description: a `size` window moved by `stride` (default: the window).
+/// In a TOML model description: `type = "max_pool"` (or `"avg_pool"`), `size = 2` (or
+/// `[h, w]`), optional `stride`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound = "")]
+pub struct PoolConfig<K: PoolKind> {
+    /// Window height and width.
+    #[serde(deserialize_with = "one_or_two")]
+    pub size: [usize; 2],
+    /// Vertical and horizontal step (default: the window, PyTorch's default).
+    #[serde(
+        default,
+        deserialize_with = "maybe_one_or_two",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stride: Option<[usize; 2]>,
+    #[serde(skip)]
+    kind: PhantomData<K>,
+}
+
+/// Max pooling's description.
+pub type MaxPoolConfig = PoolConfig<Max>;
+/// Average pooling's description.
+pub type AvgPoolConfig = PoolConfig<Avg>;
+
+impl<K: PoolKind> PoolConfig<K> {
+    /// A `k × k` window at stride `k` (PyTorch's `MaxPool2d(k)`).
+    pub fn new(k: usize) -> Self {
+        Self::with([k, k], [k, k])
+    }
+
+    /// Any window and stride (h, w).
+    pub fn with(size: [usize; 2], stride: [usize; 2]) -> Self {
+        PoolConfig {
+            size,
+            stride: Some(stride),
+            kind: PhantomData,
+        }
+    }
+
+    /// The stride, the window's size unless given.
+    pub fn step(&self) -> [usize; 2] {
+        self.stride.unwrap_or(self.size)
+    }
+}
+
+impl<K: PoolKind> fmt::Display for PoolConfig<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ([kh, kw], [sh, sw]) = (self.size, self.step());
+        write!(f, "{}({kh}×{kw} stride {sh}×{sw})", K::NAME)
+    }
+}
+
+impl<K: PoolKind> LayerConfig for PoolConfig<K> {
+    const KIND: &'static str = K::KIND;
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let input = volume(K::NAME, input)?;
+        let w = Window::new(0, input, self.size, self.step(), [0; 4])?;
+        Ok(vec![w.out_h, w.out_w, input[2]])
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        _init: Init,
+        _rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        let input = volume(K::NAME, input)?;
+        Ok(Box::new(Pool2d::<T, K>::new(
+            input,
+            self.size,
+            self.step(),
+        )?))
+    }
 }
 
 /// A pooling layer over `(m, h, w, c)` volumes (see [`MaxPool2d`] and [`AvgPool2d`]).
@@ -86,19 +161,25 @@ impl<T: Float, K: PoolKind> Pool2d<T, K> {
         })
     }
 
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> std::result::Result<Box<dyn Layer<T>>, String> {
-        let c: PoolConfig = decode_config(&record.config)?;
-        if !record.params.is_empty() {
-            return Err(format!(
-                "{} has no parameters, the file has {} tensors",
-                K::NAME,
-                record.params.len()
-            ));
+    /// The output of `x` into `y`, with `arg` for the positions of maxima.
+    fn compute(
+        &self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        y: &mut Tensor<T>,
+        arg: &mut Vec<u32>,
+    ) -> Result<()> {
+        check_input(|| format!("{}.forward", self.name()), &self.input, x)?;
+        let g = self.window.with_batch(x.rows());
+        let [oh, ow, c] = self.output;
+        y.resize(&[x.rows(), oh, ow, c]);
+        if K::RECORDS_ARGMAX {
+            arg.resize(y.len(), 0);
+            backend.max_pool(&g, x.data(), y.data_mut(), arg);
+        } else {
+            backend.avg_pool(&g, x.data(), y.data_mut());
         }
-        Ok(Box::new(
-            Self::new(c.input, c.window, c.stride).map_err(|e| e.to_string())?,
-        ))
+        Ok(())
     }
 }
 
@@ -107,6 +188,10 @@ impl<T: Float, K: PoolKind> Layer<T> for Pool2d<T, K> {
         let [kh, kw] = self.size;
         let [sh, sw] = self.stride;
         format!("{}({kh}×{kw} stride {sh}×{sw})", K::NAME)
+    }
+
+    fn spec(&self) -> LayerSpec {
+        PoolConfig::<K>::with(self.size, self.stride).into()
     }
 
     fn kind(&self) -> &'static str {
@@ -122,17 +207,20 @@ impl<T: Float, K: PoolKind> Layer<T> for Pool2d<T, K> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
-        check_input(|| format!("{}.forward", self.name()), &self.input, x)?;
-        let g = self.window.with_batch(x.rows());
-        let [oh, ow, c] = self.output;
-        self.y.resize(&[x.rows(), oh, ow, c]);
-        if K::RECORDS_ARGMAX {
-            self.arg.resize(self.y.len(), 0);
-            backend.max_pool(&g, x.data(), self.y.data_mut(), &mut self.arg);
-        } else {
-            backend.avg_pool(&g, x.data(), self.y.data_mut());
-        }
-        Ok(())
+        let (mut y, mut arg) = (std::mem::take(&mut self.y), std::mem::take(&mut self.arg));
+        let done = self.compute(backend, x, &mut y, &mut arg);
+        (self.y, self.arg) = (y, arg);
+        done
+    }
+
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        y: &mut Tensor<T>,
+        scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        self.compute(backend, x, y, &mut scratch.indices)
     }
 
     fn output(&self) -> &Tensor<T> {
@@ -163,17 +251,5 @@ impl<T: Float, K: PoolKind> Layer<T> for Pool2d<T, K> {
 
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: K::KIND.to_string(),
-            config: encode_config(&PoolConfig {
-                input: self.input,
-                window: self.size,
-                stride: self.stride,
-            }),
-            params: Vec::new(),
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! networks with these layers save and load; bad shapes give clear errors.
 
 use nn_conv::{ConvLayers, Padding};
+use nn_core::backend::prelude::*;
 use nn_core::backend::Window;
 use nn_core::{Backend, FitConfig, Init, Loss, Network, Optimizer, Reference, Rng, Tensor};
 use nn_simd::Simd;
@@ -160,11 +161,11 @@ fn a_cnn_trains_the_same_on_both_backends() {
 #[test]
 fn cnns_save_and_load() {
     let (x, _) = data();
-    let mut net = cnn(Reference);
+    let net = cnn(Reference);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cnn.nn");
     net.save(&path).unwrap();
-    let mut back = Network::<f32>::load_with(&path, Reference, &nn_conv::registry()).unwrap();
+    let back = Network::<f32>::load_with(&path, Reference, &nn_conv::registry()).unwrap();
     assert_eq!(
         net.predict_proba(&x).unwrap(),
         back.predict_proba(&x).unwrap()

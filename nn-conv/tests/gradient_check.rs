@@ -3,18 +3,31 @@
 //! below 1e-7. Each network puts a convolution before the layer under test, so that the layer's
 //! input gradient (`dX`) is checked too, through the first convolution's parameter gradients.
 
-use nn_conv::{Conv2dSpec, ConvLayers, ConvMethod, Padding};
-use nn_core::{GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor};
+use nn_conv::{Conv2dConfig, ConvLayers, Padding};
+use nn_core::backend::DirectReference;
+use nn_core::{
+    Backend, GradCheck, Init, IntoBackend, Loss, Network, NetworkBuilder, Reference, Rng, Tensor,
+};
 
 const TOLERANCE: f64 = 1e-7;
 
 fn check(name: &str, builder: NetworkBuilder<f64>, input: [usize; 3], m: usize) {
+    check_on(name, builder, input, m, Reference);
+}
+
+fn check_on(
+    name: &str,
+    builder: NetworkBuilder<f64>,
+    input: [usize; 3],
+    m: usize,
+    backend: impl IntoBackend<f64>,
+) {
     let mut rng = Rng::seed(21);
     let mut net = builder
         .flatten()
         .dense(3)
         .loss(Loss::CategoricalCrossEntropy)
-        .build(Reference, &mut rng)
+        .build(backend, &mut rng)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let [h, w, c] = input;
     let x = Tensor::from_vec(
@@ -47,23 +60,23 @@ fn builder(input: [usize; 3]) -> NetworkBuilder<f64> {
 
 #[test]
 fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
-    let cases: [(&str, [usize; 3], Conv2dSpec, usize); 7] = [
+    let cases: [(&str, [usize; 3], Conv2dConfig, usize); 7] = [
         (
             "3×3 valid, 6 channels (Auto: columns), m=2",
             [6, 5, 6],
-            Conv2dSpec::new(3, 3, Padding::Valid),
+            Conv2dConfig::new(3, 3, Padding::Valid),
             2,
         ),
         (
             "3×3 same, 2→3 channels, m=2",
             [5, 7, 2],
-            Conv2dSpec::new(3, 3, Padding::Same),
+            Conv2dConfig::new(3, 3, Padding::Same),
             2,
         ),
         (
             "2×3 valid, stride 2×1, m=3",
             [6, 5, 3],
-            Conv2dSpec::new(2, 2, Padding::Valid)
+            Conv2dConfig::new(2, 2, Padding::Valid)
                 .kernel(2, 3)
                 .stride(2, 1),
             3,
@@ -71,7 +84,7 @@ fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
         (
             "4×4 explicit (1,2,0,1), stride 2, m=1",
             [7, 7, 1],
-            Conv2dSpec::new(
+            Conv2dConfig::new(
                 2,
                 4,
                 Padding::Explicit {
@@ -87,13 +100,13 @@ fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
         (
             "1×1, 2→4 channels, m=2",
             [4, 6, 2],
-            Conv2dSpec::new(4, 1, Padding::Valid),
+            Conv2dConfig::new(4, 1, Padding::Valid),
             2,
         ),
         (
             "3×2 same, stride 3×2, m=2",
             [8, 9, 3],
-            Conv2dSpec::new(2, 3, Padding::Same)
+            Conv2dConfig::new(2, 3, Padding::Same)
                 .kernel(3, 2)
                 .stride(3, 2),
             2,
@@ -101,19 +114,25 @@ fn conv2d_with_strides_paddings_kernels_channels_and_batches() {
         (
             "5×5 same on 3×4, m=4",
             [3, 4, 1],
-            Conv2dSpec::new(2, 5, Padding::Same),
+            Conv2dConfig::new(2, 5, Padding::Same),
             4,
         ),
     ];
     for (name, input, spec, m) in cases {
-        for method in [ConvMethod::Columns, ConvMethod::Direct] {
+        // Image-to-column on Reference, the direct loops on DirectReference.
+        let backends: [std::sync::Arc<dyn Backend<f64>>; 2] = [
+            std::sync::Arc::new(Reference),
+            std::sync::Arc::new(DirectReference),
+        ];
+        for backend in backends {
             // conv under test → tanh → a second conv (checks the first one's dX) → flatten →
             // dense
             let b = builder(input)
-                .conv2d_spec(spec.method(method))
+                .conv2d_with(spec)
                 .tanh()
-                .conv2d_spec(Conv2dSpec::new(2, 3, Padding::Same).method(method));
-            check(&format!("{name}, {method:?}"), b, input, m);
+                .conv2d_with(Conv2dConfig::new(2, 3, Padding::Same));
+            let method = backend.name();
+            check_on(&format!("{name}, {method}"), b, input, m, backend);
         }
     }
 }

@@ -17,7 +17,8 @@
 //! rows and columns 0…2 of the input: `3·5·(0+1+2) + 3·(0+1+2) = 54` from channel 0, minus 9
 //! ones, plus 0.5: 45.5.
 
-use nn_conv::{Conv2d, Conv2dSpec, ConvMethod, Padding};
+use nn_conv::{Conv2d, Conv2dConfig, Padding};
+use nn_core::backend::{ConvAlgorithm, DirectReference};
 use nn_core::layer::{Layer, Mode};
 use nn_core::{Backend, Reference, Tensor};
 use nn_simd::Simd;
@@ -52,7 +53,7 @@ fn filters() -> (Tensor<f64>, Tensor<f64>) {
     )
 }
 
-fn run(backend: &dyn Backend<f64>, spec: Conv2dSpec) -> Tensor<f64> {
+fn run(backend: &dyn Backend<f64>, spec: Conv2dConfig) -> Tensor<f64> {
     let (w, b) = filters();
     let mut conv = Conv2d::from_params([5, 5, 2], spec, w, b).unwrap();
     conv.forward(backend, &input(), Mode::Eval).unwrap();
@@ -61,26 +62,28 @@ fn run(backend: &dyn Backend<f64>, spec: Conv2dSpec) -> Tensor<f64> {
 
 #[test]
 fn a_4x4_filter_over_a_5x5x2_volume() {
-    let methods = [ConvMethod::Columns, ConvMethod::Direct];
-    for (backend, method) in [&Reference as &dyn Backend<f64>, &Simd::new()]
-        .into_iter()
-        .flat_map(|b| methods.map(|m| (b, m)))
-    {
-        let z = run(
-            backend,
-            Conv2dSpec::new(2, 4, Padding::Valid).method(method),
-        );
+    // Both algorithms on both backends: (columns, direct) × (Reference, Simd).
+    let simd = Simd::new();
+    let backends: [&dyn Backend<f64>; 4] = [
+        &Reference,
+        &DirectReference,
+        &simd.clone().with_conv_algorithm(ConvAlgorithm::Columns),
+        &simd.with_conv_algorithm(ConvAlgorithm::Direct),
+    ];
+    for (i, backend) in backends.into_iter().enumerate() {
+        let method = ["columns", "direct"][i % 2];
+        let z = run(backend, Conv2dConfig::new(2, 4, Padding::Valid));
         assert_eq!(z.shape(), &[1, 2, 2, 2]);
         // (i, j, filter) in channels-last order.
         assert_eq!(
             z.data(),
             &[128.5, 36.0, 144.5, 40.0, 208.5, 56.0, 224.5, 60.0],
-            "{} {method:?}",
+            "{} {method}",
             backend.name()
         );
         let z = run(
             backend,
-            Conv2dSpec::new(2, 4, Padding::uniform(1)).stride(2, 2),
+            Conv2dConfig::new(2, 4, Padding::uniform(1)).stride(2, 2),
         );
         assert_eq!(z.shape(), &[1, 2, 2, 2]);
         assert_eq!(z.data()[0], 45.5);
@@ -89,7 +92,7 @@ fn a_4x4_filter_over_a_5x5x2_volume() {
 
 #[test]
 fn same_padding_keeps_the_size_and_puts_the_extra_row_below() {
-    let spec = Conv2dSpec::new(2, 4, Padding::Same);
+    let spec = Conv2dConfig::new(2, 4, Padding::Same);
     let (w, b) = filters();
     let conv = Conv2d::from_params([5, 5, 2], spec, w, b).unwrap();
     assert_eq!(conv.output_shape(), &[5, 5, 2]);

@@ -86,7 +86,7 @@ fn main() -> nn_core::Result<()> {
 
     let path = std::env::temp_dir().join("planar-xor.nn");
     net.save(&path)?;
-    let mut back = Network::<f64>::load(&path, Reference)?;
+    let back = Network::<f64>::load(&path, Reference)?;
     let same = back.predict_proba(&x.cast())? == net.predict_proba(&x.cast())?;
     println!(
         "saved to {} and reloaded: predictions identical = {same}",

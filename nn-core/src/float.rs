@@ -5,7 +5,10 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use crate::error::Result;
+use crate::layer::{DynLayerConfig, Layer};
 use crate::persist::ParamData;
+use crate::{Init, Rng};
 
 mod sealed {
     pub trait Sealed {}
@@ -72,10 +75,17 @@ pub trait Float:
     fn to_param_data(values: &[Self]) -> ParamData;
     /// Reads stored parameters, converting from the stored element type if it differs.
     fn from_param_data(data: &ParamData) -> Vec<Self>;
+    /// Builds the layer `config` describes, in this element type.
+    fn build_layer(
+        config: &dyn DynLayerConfig,
+        input: &[usize],
+        init: Init,
+        rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<Self>>>;
 }
 
 macro_rules! impl_float {
-    ($t:ident, $variant:ident) => {
+    ($t:ident, $variant:ident, $build:ident) => {
         impl Float for $t {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
@@ -141,9 +151,17 @@ macro_rules! impl_float {
                     ParamData::F64(v) => v.iter().map(|&x| x as $t).collect(),
                 }
             }
+            fn build_layer(
+                config: &dyn DynLayerConfig,
+                input: &[usize],
+                init: Init,
+                rng: &mut Rng,
+            ) -> Result<Box<dyn Layer<Self>>> {
+                config.$build(input, init, rng)
+            }
         }
     };
 }
 
-impl_float!(f32, F32);
-impl_float!(f64, F64);
+impl_float!(f32, F32, build_f32);
+impl_float!(f64, F64, build_f64);

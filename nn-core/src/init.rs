@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::{Float, Rng};
 
 /// How a weight tensor with `fan_in` inputs and `fan_out` outputs per unit is drawn.
+///
+/// In model descriptions: `"zeros"`, `"small_random"`, `"lecun_normal"`, `"xavier_normal"`,
+/// `"xavier_uniform"`, `"he"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Init {
     /// All zeros. Fine for logistic regression; refused for hidden layers, whose units would
     /// then stay identical forever.
@@ -14,6 +18,7 @@ pub enum Init {
     SmallRandom,
     /// LeCun normal, `N(0, 1)·√(1/fan_in)`: what the course calls Xavier (and what the `deep`
     /// workload uses).
+    #[serde(rename = "lecun_normal")]
     LeCunNormal,
     /// Xavier/Glorot normal, `N(0, 1)·√(2/(fan_in + fan_out))`.
     XavierNormal,

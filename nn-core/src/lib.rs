@@ -39,7 +39,7 @@ pub mod persist;
 mod rng;
 mod tensor;
 
-pub use backend::{Activation, Backend, Reference, Transpose};
+pub use backend::{Activation, Backend, IntoBackend, Reference, Transpose};
 pub use error::{shape_str, Error, Result};
 pub use float::Float;
 pub use init::Init;

@@ -6,6 +6,10 @@
 //! payload length u64 LE | payload (bincode, standard config)
 //! ```
 //!
+//! The payload holds the element type, the input shape, the loss, each layer's description
+//! and parameters ([`LayerRecord`]), the optimiser state, how the network was trained, and
+//! named [`Section`]s that other crates add (nn-data's preparation of inputs).
+//!
 //! Decoding is bounded: the payload may not exceed [`MAX_MODEL_BYTES`], bincode runs with that
 //! limit, and every length is checked against the bytes that are really there, so a truncated,
 //! bit-flipped or hostile file gives an error, never an abort or a huge allocation. Writes go to
@@ -24,8 +28,11 @@ use crate::error::{Error, Result};
 
 /// The first bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"NNRSMODL";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the only one it reads (version 1, of nn-core
+/// 0.1, stored layer configurations in another encoding).
+pub const FORMAT_VERSION: u32 = 2;
+/// The first bytes of the container the `nn` command wrote before it used this format.
+const OLD_CLI_MAGIC: &[u8; 8] = b"NNCLI\0\0\x01";
 /// The largest payload read (1 GiB): a bigger claim is refused before anything is allocated.
 pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
@@ -54,18 +61,29 @@ impl ParamData {
     }
 }
 
-/// One layer as stored: its kind (the key of its loader), its configuration (the layer's own
-/// serde struct, encoded with [`encode_config`]) and its parameter tensors.
+/// One layer as stored: its description (the [`LayerSpec`](crate::layer::LayerSpec) in JSON
+/// form, `{"type": "dense", "units": 20}`, so the same text a user writes in a TOML/JSON model
+/// description) and its parameter tensors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerRecord {
-    /// The loader key, e.g. `"dense"`.
-    pub kind: String,
-    /// The layer's configuration, encoded with [`encode_config`] (at most 1 MiB).
+    /// The layer's description as JSON text (at most 1 MiB).
     #[serde(deserialize_with = "bounded::<_, _, { 1 << 20 }>")]
-    pub config: Vec<u8>,
+    pub spec: Vec<u8>,
     /// The parameter tensors in `visit_params` order (at most 64).
     #[serde(deserialize_with = "bounded::<_, _, 64>")]
     pub params: Vec<ParamData>,
+}
+
+/// A named, opaque part of a model file written by another crate (nn-data's preparation of
+/// inputs): covered by the file's checksum and size limit, and ignored by readers that do not
+/// know its name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// What it holds, e.g. `"preparation"`.
+    pub name: String,
+    /// Its bytes, in whatever encoding its owner chose (at most 64 MiB).
+    #[serde(deserialize_with = "bounded::<_, _, { 64 << 20 }>")]
+    pub bytes: Vec<u8>,
 }
 
 type Limited = bincode::config::Configuration<
@@ -76,24 +94,6 @@ type Limited = bincode::config::Configuration<
 
 fn config() -> Limited {
     bincode::config::standard().with_limit::<{ MAX_MODEL_BYTES as usize }>()
-}
-
-/// Encodes a layer's configuration struct.
-pub fn encode_config<C: Serialize>(c: &C) -> Vec<u8> {
-    bincode::serde::encode_to_vec(c, config())
-        .expect("encoding a configuration into memory cannot fail")
-}
-
-/// Decodes a layer's configuration struct; the error says what is wrong.
-pub fn decode_config<C: DeserializeOwned>(bytes: &[u8]) -> Result<C, String> {
-    match bincode::serde::decode_from_slice(bytes, config()) {
-        Ok((c, used)) if used == bytes.len() => Ok(c),
-        Ok((_, used)) => Err(format!(
-            "layer configuration has {} trailing bytes",
-            bytes.len() - used
-        )),
-        Err(e) => Err(format!("layer configuration is corrupt: {e}")),
-    }
 }
 
 /// Wraps `payload` (a serde value) in the header and returns the file's bytes.
@@ -147,28 +147,43 @@ where
     d.deserialize_seq(Bounded::<T, N>(PhantomData))
 }
 
-/// Checks the header and decodes the payload of a file's bytes; `path` names it in errors.
-pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<P> {
+/// The payload length a file's header claims, after checking the magic, the version and the
+/// size limit; `path` names the file in errors.
+fn check_header(header: &[u8], path: &Path) -> Result<u64> {
     let err = |message: String| Error::Format {
         path: path.to_path_buf(),
         message,
     };
-    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-        return Err(err(if bytes.len() >= 8 && &bytes[..8] != MAGIC {
-            "not a model file of this library (wrong magic bytes)".into()
-        } else {
-            format!(
-                "truncated: {} bytes is shorter than the {HEADER_LEN}-byte header",
-                bytes.len()
-            )
-        }));
+    if header.len() >= 8 && &header[..8] == OLD_CLI_MAGIC {
+        return Err(err(
+            "a model saved by an earlier `nn` (its own container, before the one model format): \
+             train it again with this version (`nn train … --save`)"
+                .into(),
+        ));
     }
-    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    let (version, crc) = (word(8), word(12));
-    let len = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+    if header.len() >= 8 && &header[..8] != MAGIC {
+        return Err(err(
+            "not a model saved by `nn train --save` or `Network::save` (wrong magic bytes)".into(),
+        ));
+    }
+    if header.len() < HEADER_LEN {
+        return Err(err(format!(
+            "truncated: {} bytes is shorter than the {HEADER_LEN}-byte header",
+            header.len()
+        )));
+    }
+    let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+    let len = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes"));
+    if version == 1 {
+        return Err(err(
+            "format version 1 (nn-core 0.1) stored layers in an encoding this build no longer \
+             reads: train the model again with this version"
+                .into(),
+        ));
+    }
     if version == 0 || version > FORMAT_VERSION {
         return Err(err(format!(
-            "format version {version}, but this build reads versions 1 to {FORMAT_VERSION} (upgrade nn-core)"
+            "format version {version}, but this build reads version {FORMAT_VERSION} (upgrade nn-core)"
         )));
     }
     if len > MAX_MODEL_BYTES {
@@ -176,6 +191,17 @@ pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Resu
             "claims a {len}-byte payload, more than the {MAX_MODEL_BYTES}-byte limit"
         )));
     }
+    Ok(len)
+}
+
+/// Checks the header and decodes the payload of a file's bytes; `path` names it in errors.
+pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<P> {
+    let err = |message: String| Error::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let len = check_header(&bytes[..bytes.len().min(HEADER_LEN)], path)?;
+    let crc = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes"));
     let body = &bytes[HEADER_LEN..];
     if body.len() as u64 != len {
         return Err(err(format!(
@@ -198,30 +224,31 @@ pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Resu
     }
 }
 
-/// Reads a whole file, refusing one larger than any model could be.
+/// Reads a model file: refuses what is not a regular file, reads and checks the 24-byte
+/// header before anything else, then reads at most the payload it announces. `/dev/zero`, a
+/// FIFO or a large file of something else cost a few bytes of reading, not memory.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let format = |message: String| Error::Format {
-        path: path.to_path_buf(),
-        message,
-    };
     let file = std::fs::File::open(path).map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
-        return Err(format("not a regular file".into()));
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: "not a regular file (a model is a file written by `save`)".into(),
+        });
     }
-    // Read at most one byte more than a model can have: /dev/zero or a growing file cannot
-    // make this allocate without bound.
-    let most = MAX_MODEL_BYTES + HEADER_LEN as u64;
-    let mut bytes = Vec::new();
-    file.take(most + 1).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > most {
-        return Err(format(format!(
-            "larger than any model file ({MAX_MODEL_BYTES}-byte payload limit)"
-        )));
-    }
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    let mut reader = file.take(HEADER_LEN as u64);
+    reader.read_to_end(&mut bytes).map_err(io)?;
+    let len = check_header(&bytes, path)?;
+    // At most one byte more than announced, to tell a padded file from a good one.
+    let mut file = reader.into_inner();
+    (&mut file)
+        .take(len + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     Ok(bytes)
 }
 

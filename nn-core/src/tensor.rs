@@ -11,6 +11,16 @@ pub struct Tensor<T> {
     data: Vec<T>,
 }
 
+/// The empty tensor of shape `(0,)`, holding no memory (a placeholder for reused buffers).
+impl<T> Default for Tensor<T> {
+    fn default() -> Self {
+        Tensor {
+            shape: Vec::new(),
+            data: Vec::new(),
+        }
+    }
+}
+
 impl<T: Float> Tensor<T> {
     /// A tensor of zeros.
     pub fn zeros(shape: &[usize]) -> Self {

@@ -12,7 +12,7 @@ fn large_sets_are_evaluated_in_chunks_with_the_same_results() {
     let x = common::normal::<f64>(m, 5, &mut rng);
     let labels: Vec<f64> = (0..m).map(|i| (i % 3) as f64).collect();
     let y = Tensor::from_vec(&[m, 1], labels).unwrap();
-    let mut net = Network::builder(&[5])
+    let net = Network::builder(&[5])
         .init(Init::He)
         .dense(7)
         .tanh()

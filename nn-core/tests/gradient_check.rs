@@ -3,11 +3,11 @@
 
 mod common;
 
-use nn_core::layer::{Layer, Mode};
-use nn_core::persist::LayerRecord;
+use nn_core::layer::{IdentityConfig, Layer, LayerConfig, LayerSpec, Mode, Scratch};
 use nn_core::{
-    Activation, Backend, GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor,
+    Backend, Float, GradCheck, Init, Loss, Network, NetworkBuilder, Reference, Rng, Tensor,
 };
+use serde::{Deserialize, Serialize};
 
 const TOLERANCE: f64 = 1e-7;
 
@@ -66,7 +66,7 @@ fn hidden(activation: &str) -> NetworkBuilder<f64> {
         "leaky_relu" => b.leaky_relu(0.1),
         "softmax" => b.softmax(),
         "dropout" => b.relu().dropout(0.7),
-        "identity" => b.activation(Activation::Identity),
+        "identity" => b.layer(IdentityConfig {}),
         _ => panic!("unknown layer {activation}"),
     }
 }
@@ -164,19 +164,51 @@ fn l2_regularisation_and_a_deep_stack() {
     );
 }
 
-/// A layer computing `2x` whose backward wrongly passes the gradient through unscaled.
-struct WrongDouble {
-    shape: Vec<usize>,
-    out: Tensor<f64>,
-    dx: Tensor<f64>,
+/// A layer computing `2x` whose backward wrongly passes the gradient through unscaled,
+/// described like any other layer kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct WrongDoubleConfig {}
+
+impl std::fmt::Display for WrongDoubleConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WrongDouble")
+    }
 }
 
-impl Layer<f64> for WrongDouble {
+impl LayerConfig for WrongDoubleConfig {
+    const KIND: &'static str = "wrong_double";
+    fn output_shape(&self, input: &[usize]) -> nn_core::Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        _: Init,
+        _: &mut Rng,
+    ) -> nn_core::Result<Box<dyn Layer<T>>> {
+        Ok(Box::new(WrongDouble {
+            shape: input.to_vec(),
+            out: Tensor::zeros(&[0]),
+            dx: Tensor::zeros(&[0]),
+        }))
+    }
+}
+
+struct WrongDouble<T> {
+    shape: Vec<usize>,
+    out: Tensor<T>,
+    dx: Tensor<T>,
+}
+
+impl<T: Float> Layer<T> for WrongDouble<T> {
+    fn spec(&self) -> LayerSpec {
+        WrongDoubleConfig {}.into()
+    }
     fn name(&self) -> String {
         "WrongDouble".into()
     }
     fn kind(&self) -> &'static str {
-        "wrong_double"
+        WrongDoubleConfig::KIND
     }
     fn input_shape(&self) -> &[usize] {
         &self.shape
@@ -186,36 +218,41 @@ impl Layer<f64> for WrongDouble {
     }
     fn forward(
         &mut self,
-        backend: &dyn Backend<f64>,
-        x: &Tensor<f64>,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
         _: Mode<'_>,
     ) -> nn_core::Result<()> {
-        self.out = Tensor::zeros(x.shape());
-        backend.axpy(2.0, x.data(), self.out.data_mut());
+        let mut out = std::mem::take(&mut self.out);
+        self.infer(backend, x, &mut out, &mut Scratch::default())?;
+        self.out = out;
         Ok(())
     }
-    fn output(&self) -> &Tensor<f64> {
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        out: &mut Tensor<T>,
+        _: &mut Scratch<T>,
+    ) -> nn_core::Result<()> {
+        *out = Tensor::zeros(x.shape());
+        backend.axpy(T::from_f64(2.0), x.data(), out.data_mut());
+        Ok(())
+    }
+    fn output(&self) -> &Tensor<T> {
         &self.out
     }
     fn backward(
         &mut self,
-        _: &dyn Backend<f64>,
-        _: &Tensor<f64>,
-        d: &Tensor<f64>,
+        _: &dyn Backend<T>,
+        _: &Tensor<T>,
+        d: &Tensor<T>,
         _: bool,
     ) -> nn_core::Result<()> {
         self.dx = d.clone(); // should be 2·d
         Ok(())
     }
-    fn input_grad(&self) -> &Tensor<f64> {
+    fn input_grad(&self) -> &Tensor<T> {
         &self.dx
-    }
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: self.kind().into(),
-            config: Vec::new(),
-            params: Vec::new(),
-        }
     }
 }
 
@@ -224,13 +261,7 @@ fn gradient_check_catches_a_wrong_backward() {
     let (x, y) = data(6, 4, 1, 6);
     let y = Tensor::from_vec(&[6, 1], y.data().iter().map(|v| v.round()).collect()).unwrap();
     let mut net = hidden("tanh")
-        .layer(|shape, _, _| {
-            Ok(Box::new(WrongDouble {
-                shape: shape.to_vec(),
-                out: Tensor::zeros(&[0]),
-                dx: Tensor::zeros(&[0]),
-            }))
-        })
+        .layer(WrongDoubleConfig {})
         .dense(1)
         .loss(Loss::BinaryCrossEntropy)
         .build(Reference, &mut Rng::seed(1))

@@ -35,9 +35,9 @@ fn trained(rng: &mut Rng) -> (Network<f32>, Tensor<f32>, Tensor<f32>) {
 fn a_reloaded_network_predicts_identically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("xor.nn");
-    let (mut net, x, y) = trained(&mut Rng::seed(1));
+    let (net, x, y) = trained(&mut Rng::seed(1));
     net.save(&path).unwrap();
-    let mut back = Network::<f32>::load(&path, Reference).unwrap();
+    let back = Network::<f32>::load(&path, Reference).unwrap();
     assert_eq!(
         back.predict_proba(&x).unwrap(),
         net.predict_proba(&x).unwrap()
@@ -52,7 +52,7 @@ fn a_reloaded_network_predicts_identically() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
     // An f32 model loads as f64 too, with the same values.
-    let mut wide = Network::<f64>::load(&path, Reference).unwrap();
+    let wide = Network::<f64>::load(&path, Reference).unwrap();
     let p64 = wide.predict_proba(&x.cast()).unwrap();
     let p32 = net.predict_proba(&x).unwrap();
     for (a, b) in p64.data().iter().zip(p32.data()) {
@@ -203,10 +203,10 @@ fn saving_over_a_model_replaces_it_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.nn");
     let (a, x, _) = trained(&mut Rng::seed(6));
-    let (mut b, _, _) = trained(&mut Rng::seed(7));
+    let (b, _, _) = trained(&mut Rng::seed(7));
     a.save(&path).unwrap();
     b.save(&path).unwrap();
-    let mut back = Network::<f32>::load(&path, Reference).unwrap();
+    let back = Network::<f32>::load(&path, Reference).unwrap();
     assert_eq!(
         back.predict_proba(&x).unwrap(),
         b.predict_proba(&x).unwrap()

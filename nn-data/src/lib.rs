@@ -53,6 +53,7 @@ mod error;
 mod file;
 pub mod idx;
 pub mod images;
+pub mod model;
 pub mod synthetic;
 pub mod table;
 

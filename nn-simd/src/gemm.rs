@@ -12,6 +12,7 @@ use std::thread::LocalKey;
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
+use nn_core::backend::Gemm;
 use nn_core::{Float, Transpose};
 use pulp::Arch;
 
@@ -87,21 +88,16 @@ pub(crate) fn give_back_scratch<T: Scratch>(buffer: Vec<T>) {
     T::buffers().with_borrow_mut(|pool| pool.push(buffer));
 }
 
-/// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::Backend::gemm`).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm<T: Scratch + ComplexField + Lanes>(
-    trans_a: Transpose,
-    trans_b: Transpose,
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: T,
+/// `C = α·op(A)·op(B) + β·C` on row-major slices (see `nn_core::backend::Products::gemm`).
+pub(crate) fn gemm<T: Scratch + ComplexField + Lanes + Float>(
+    g: &Gemm<T>,
     a: &[T],
     b: &[T],
-    beta: T,
     c: &mut [T],
 ) {
-    nn_core::backend::check_gemm_lengths(m, n, k, a.len(), b.len(), c.len());
+    g.check_lengths(a.len(), b.len(), c.len());
+    let (trans_a, trans_b, m, n, k, alpha, beta) =
+        (g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, g.beta);
     let a = match trans_a {
         Transpose::No => MatRef::from_row_major_slice(a, m, k),
         Transpose::Yes => MatRef::from_row_major_slice(a, k, m).transpose(),

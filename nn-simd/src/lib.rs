@@ -38,8 +38,11 @@ mod windows;
 
 use std::sync::Arc;
 
-use nn_core::backend::{AdamStep, Window};
-use nn_core::{Activation, Backend, Reference, Transpose};
+use nn_core::backend::{
+    elementwise, losses, AdamStep, ConvAlgorithm, Elementwise, Gemm, Losses, Products, Updates,
+    Window, Windows,
+};
+use nn_core::{Activation, Backend};
 
 /// The fast CPU backend. Threads come from rayon: the global pool (which honours
 /// `RAYON_NUM_THREADS`) or a pool of its own from [`Simd::with_threads`].
@@ -47,6 +50,7 @@ use nn_core::{Activation, Backend, Reference, Transpose};
 pub struct Simd {
     pool: Option<Arc<rayon::ThreadPool>>,
     arch: pulp::Arch,
+    conv: Option<ConvAlgorithm>,
 }
 
 impl Default for Simd {
@@ -68,6 +72,7 @@ impl Simd {
         Simd {
             pool: None,
             arch: pulp::Arch::new(),
+            conv: None,
         }
     }
 
@@ -79,7 +84,15 @@ impl Simd {
         Ok(Simd {
             pool: Some(Arc::new(pool)),
             arch: pulp::Arch::new(),
+            conv: None,
         })
+    }
+
+    /// The same backend, always convolving with `algorithm` instead of choosing by the
+    /// number of channels (to compare the two, or to test both).
+    pub fn with_conv_algorithm(mut self, algorithm: ConvAlgorithm) -> Self {
+        self.conv = Some(algorithm);
+        self
     }
 
     /// The number of threads kernels may use.
@@ -111,31 +124,27 @@ impl Simd {
     }
 }
 
+/// Inputs with at most this many channels are convolved directly (each input value times its
+/// row of the transposed filters) rather than through the column matrix, which would be
+/// `k_h·k_w` times larger than the input: measured on this backend's kernels with the `cnn`
+/// and `cnn-rgb` workloads (see the README's convolution section).
+const DIRECT_MAX_CHANNELS: usize = 4;
+
 macro_rules! impl_backend {
     ($t:ty) => {
         impl Backend<$t> for Simd {
             fn name(&self) -> &'static str {
                 "simd"
             }
+        }
 
-            fn gemm(
-                &self,
-                trans_a: Transpose,
-                trans_b: Transpose,
-                m: usize,
-                n: usize,
-                k: usize,
-                alpha: $t,
-                a: &[$t],
-                b: &[$t],
-                beta: $t,
-                c: &mut [$t],
-            ) {
-                self.run(gemm::splits(m, n, k), || {
-                    gemm::gemm(trans_a, trans_b, m, n, k, alpha, a, b, beta, c)
-                })
+        impl Products<$t> for Simd {
+            fn gemm(&self, g: &Gemm<$t>, a: &[$t], b: &[$t], c: &mut [$t]) {
+                self.run(gemm::splits(g.m, g.n, g.k), || gemm::gemm(g, a, b, c))
             }
+        }
 
+        impl Elementwise<$t> for Simd {
             fn add_row_vector(&self, z: &mut [$t], bias: &[$t]) {
                 self.run(z.len() > chunks::CHUNK, || {
                     ops::add_row_vector(self.arch, z, bias)
@@ -176,7 +185,7 @@ macro_rules! impl_backend {
             fn softmax_backward_rows(&self, a: &[$t], da: &[$t], cols: usize, dz: &mut [$t]) {
                 self.run(dz.len() > chunks::CHUNK, || {
                     chunks::rows_map2(a, da, dz, cols, |a, da, dz| {
-                        Reference.softmax_backward_rows(a, da, cols, dz)
+                        elementwise::softmax_backward_rows(a, da, cols, dz)
                     })
                 })
             }
@@ -194,11 +203,13 @@ macro_rules! impl_backend {
             fn sum_squares(&self, x: &[$t]) -> f64 {
                 self.run(x.len() > chunks::CHUNK, || ops::sum_squares(self.arch, x))
             }
+        }
 
+        impl Losses<$t> for Simd {
             fn bce_with_logits(&self, z: &[$t], y: &[$t], scale: $t, dz: &mut [$t]) -> f64 {
                 self.run(dz.len() > chunks::CHUNK, || {
                     chunks::map2_sum(z, y, dz, 1, |z, y, dz| {
-                        Reference.bce_with_logits(z, y, scale, dz)
+                        losses::bce_with_logits(z, y, scale, dz)
                     })
                 })
             }
@@ -213,7 +224,7 @@ macro_rules! impl_backend {
             ) -> f64 {
                 self.run(dz.len() > chunks::CHUNK, || {
                     chunks::map2_sum(z, y, dz, cols, |z, y, dz| {
-                        Reference.softmax_cross_entropy(z, y, cols, scale, dz)
+                        losses::softmax_cross_entropy(z, y, cols, scale, dz)
                     })
                 })
             }
@@ -221,11 +232,13 @@ macro_rules! impl_backend {
             fn squared_error(&self, y_hat: &[$t], y: &[$t], scale: $t, d: &mut [$t]) -> f64 {
                 self.run(d.len() > chunks::CHUNK, || {
                     chunks::map2_sum(y_hat, y, d, 1, |y_hat, y, d| {
-                        Reference.squared_error(y_hat, y, scale, d)
+                        losses::squared_error(y_hat, y, scale, d)
                     })
                 })
             }
+        }
 
+        impl Updates<$t> for Simd {
             fn momentum_step(&self, lr: $t, beta: $t, g: &[$t], v: &mut [$t], w: &mut [$t]) {
                 self.run(w.len() > chunks::CHUNK, || {
                     ops::momentum(self.arch, lr, beta, g, v, w)
@@ -258,7 +271,9 @@ macro_rules! impl_backend {
                     ops::adam(self.arch, p, g, m, v, w)
                 })
             }
+        }
 
+        impl Windows<$t> for Simd {
             fn im2col(&self, g: &Window, x: &[$t], cols: &mut [$t]) {
                 self.run(windows::large(g, g.patch_len()), || {
                     windows::im2col(g, x, cols)
@@ -291,6 +306,12 @@ macro_rules! impl_backend {
                 self.run(windows::large(g, g.channels), || windows::avg_pool(g, x, y))
             }
 
+            fn avg_pool_backward(&self, g: &Window, dy: &[$t], dx: &mut [$t]) {
+                self.run(windows::large(g, g.channels), || {
+                    windows::avg_pool_backward(g, dy, dx)
+                })
+            }
+
             fn conv_direct(&self, g: &Window, x: &[$t], w_t: &[$t], bias: &[$t], z: &mut [$t]) {
                 self.run(windows::large(g, bias.len()), || {
                     windows::conv_direct(self.arch, g, x, w_t, bias, z)
@@ -303,10 +324,14 @@ macro_rules! impl_backend {
                 })
             }
 
-            fn avg_pool_backward(&self, g: &Window, dy: &[$t], dx: &mut [$t]) {
-                self.run(windows::large(g, g.channels), || {
-                    windows::avg_pool_backward(g, dy, dx)
-                })
+            fn conv_algorithm(&self, g: &Window, _filters: usize) -> ConvAlgorithm {
+                if let Some(pinned) = self.conv {
+                    pinned
+                } else if g.channels <= DIRECT_MAX_CHANNELS {
+                    ConvAlgorithm::Direct
+                } else {
+                    ConvAlgorithm::Columns
+                }
             }
         }
     };

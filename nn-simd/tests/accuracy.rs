@@ -1,7 +1,8 @@
 //! The accuracy of the SIMD `exp`, sigmoid and tanh, measured over a dense sweep of the f32
 //! range against f64 references, in units in the last place; and their special values.
 
-use nn_core::{Activation, Backend};
+use nn_core::backend::prelude::*;
+use nn_core::Activation;
 use nn_simd::Simd;
 
 /// Distance in representable f32 values (0 when equal, both NaN counts as equal).

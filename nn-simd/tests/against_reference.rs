@@ -1,6 +1,7 @@
 //! `Simd` against `Reference`: every kernel on random inputs and awkward shapes, in f32 and f64,
 //! with the tolerance stated at each check; results independent of the thread count.
 
+use nn_core::backend::prelude::*;
 use nn_core::backend::AdamStep;
 use nn_core::{Activation, Backend, Float, Init, Network, Reference, Rng, Transpose};
 use nn_simd::Simd;
@@ -26,19 +27,34 @@ fn gemm_f64(
     c: &[f64],
 ) -> (Vec<f64>, Vec<f64>) {
     let mut out = c.to_vec();
-    Reference.gemm(ta, tb, m, n, k, alpha, a, b, beta, &mut out);
+    Reference.gemm(
+        &Gemm {
+            trans_a: ta,
+            trans_b: tb,
+            m,
+            n,
+            k,
+            alpha,
+            beta,
+        },
+        a,
+        b,
+        &mut out,
+    );
     let abs = |v: &[f64]| v.iter().map(|x| x.abs()).collect::<Vec<_>>();
     let mut scale = vec![0.0; m * n];
     Reference.gemm(
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        alpha.abs(),
+        &Gemm {
+            trans_a: ta,
+            trans_b: tb,
+            m,
+            n,
+            k,
+            alpha: alpha.abs(),
+            beta: 0.0,
+        },
         &abs(a),
         &abs(b),
-        0.0,
         &mut scale,
     );
     for (s, c) in scale.iter_mut().zip(c) {
@@ -83,15 +99,17 @@ fn check_gemm<T: Float>(
     );
     let mut got = c.clone();
     Simd::new().gemm(
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        T::from_f64(alpha),
+        &Gemm {
+            trans_a: ta,
+            trans_b: tb,
+            m,
+            n,
+            k,
+            alpha: T::from_f64(alpha),
+            beta: T::from_f64(beta),
+        },
         &a,
         &b,
-        T::from_f64(beta),
         &mut got,
     );
     for i in 0..m * n {
@@ -263,15 +281,17 @@ fn gemm_on_short_side_shapes() {
 fn gemm_with_empty_dimensions() {
     let mut c = vec![f32::NAN; 6];
     Simd::new().gemm(
-        Transpose::No,
-        Transpose::No,
-        2,
-        3,
-        0,
-        1.0,
+        &Gemm {
+            trans_a: Transpose::No,
+            trans_b: Transpose::No,
+            m: 2,
+            n: 3,
+            k: 0,
+            alpha: 1.0,
+            beta: 0.0,
+        },
         &[],
         &[],
-        0.0,
         &mut c,
     );
     assert_eq!(
@@ -281,15 +301,17 @@ fn gemm_with_empty_dimensions() {
     );
     let mut c: Vec<f64> = vec![];
     Simd::new().gemm(
-        Transpose::Yes,
-        Transpose::No,
-        0,
-        0,
-        5,
-        1.0,
+        &Gemm {
+            trans_a: Transpose::Yes,
+            trans_b: Transpose::No,
+            m: 0,
+            n: 0,
+            k: 5,
+            alpha: 1.0,
+            beta: 0.0,
+        },
         &[],
         &[],
-        0.0,
         &mut c,
     );
 }
@@ -322,15 +344,17 @@ fn gemm_is_bit_identical_with_1_2_and_4_threads() {
         let run = |threads| {
             let mut c = vec![1f32; m * n];
             Simd::with_threads(threads).unwrap().gemm(
-                Transpose::No,
-                Transpose::Yes,
-                m,
-                n,
-                k,
-                1.0,
+                &Gemm {
+                    trans_a: Transpose::No,
+                    trans_b: Transpose::Yes,
+                    m,
+                    n,
+                    k,
+                    alpha: 1.0,
+                    beta: 0.5,
+                },
                 &a,
                 &b[..],
-                0.5,
                 &mut c,
             );
             c

@@ -6,7 +6,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use nn_core::{Backend, FitConfig, Init, Network, Optimizer, Reference, Rng, Tensor};
+use nn_core::backend::prelude::*;
+use nn_core::{Backend, FitConfig, Init, IntoBackend, Network, Optimizer, Reference, Rng, Tensor};
 use nn_simd::Simd;
 
 struct Counting;
@@ -39,7 +40,7 @@ static GLOBAL: Counting = Counting;
 /// Allocations made by `fit` over `steps` steps of a `deep`-like network whose first product
 /// is large enough to be split across threads and along its inner dimension.
 fn allocations_for(
-    backend: impl Backend<f32> + 'static,
+    backend: impl IntoBackend<f32>,
     steps: u64,
     batch: usize,
     optimizer: Optimizer,

@@ -4,22 +4,84 @@
 //! are rows, so `A` is `(m, n_in)` and the same product reads `Z = A·Wᵀ + b`; `W` keeps the
 //! course's shape `(n_out, n_in)` and `b` is `(n_out)`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{check_grad, check_input, Layer, Mode, ParamMut};
-use crate::backend::Transpose::{No, Yes};
+use super::Scratch;
+use super::{check_grad, check_input, needs_flat, Layer, LayerConfig, LayerSpec, Mode, ParamMut};
+use crate::backend::Gemm;
 use crate::error::{shape_str, Error, Result};
-use crate::persist::{decode_config, encode_config, LayerRecord};
 use crate::{Backend, Float, Init, Rng, Tensor};
 
-#[derive(Serialize, Deserialize)]
-struct DenseConfig {
-    n_in: usize,
-    n_out: usize,
+/// A fully connected layer of `units` outputs over flat examples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseConfig {
+    /// Output units, `n_out`.
+    pub units: usize,
+    /// This layer's initialiser (default: the builder's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+}
+
+impl DenseConfig {
+    /// `units` outputs, weights drawn by the builder's initialiser.
+    pub fn new(units: usize) -> Self {
+        DenseConfig { units, init: None }
+    }
+
+    /// `units` outputs, weights drawn by `init`.
+    pub fn with_init(units: usize, init: Init) -> Self {
+        DenseConfig {
+            units,
+            init: Some(init),
+        }
+    }
+}
+
+impl fmt::Display for DenseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dense({})", self.units)
+    }
+}
+
+impl LayerConfig for DenseConfig {
+    const KIND: &'static str = "dense";
+
+    fn validate(&self) -> Result<()> {
+        if self.units == 0 {
+            return Err(Error::Config("Dense needs at least one unit".into()));
+        }
+        Ok(())
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        match input {
+            [_] => Ok(vec![self.units]),
+            _ => Err(needs_flat(self, input)),
+        }
+    }
+
+    fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
+        vec![vec![self.units, input[0]], vec![self.units]]
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        init: Init,
+        rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        self.output_shape(input)?;
+        let init = self.init.unwrap_or(init);
+        Ok(Box::new(Dense::new(input[0], self.units, init, rng)))
+    }
 }
 
 /// A fully connected layer with `n_out` units, each seeing all `n_in` inputs.
 pub struct Dense<T> {
+    init: Init,
     n_in: [usize; 1],
     n_out: [usize; 1],
     w: Tensor<T>,  // (n_out, n_in)
@@ -35,13 +97,13 @@ impl<T: Float> Dense<T> {
     pub fn new(n_in: usize, n_out: usize, init: Init, rng: &mut Rng) -> Self {
         let mut w = Tensor::zeros(&[n_out, n_in]);
         init.fill(n_in, n_out, rng, w.data_mut());
-        Self::with_params(w, Tensor::zeros(&[n_out]))
+        Self::with_params(w, Tensor::zeros(&[n_out]), init)
     }
 
     /// A layer with the given weights `W` `(n_out, n_in)` and biases `b` `(n_out)`.
     pub fn from_params(w: Tensor<T>, b: Tensor<T>) -> Result<Self> {
         match (w.shape(), b.shape()) {
-            (&[n_out, _], &[n_b]) if n_out == n_b => Ok(Self::with_params(w, b)),
+            (&[n_out, _], &[n_b]) if n_out == n_b => Ok(Self::with_params(w, b, Init::Zeros)),
             (ws, bs) => Err(Error::shape(
                 "Dense::from_params",
                 format!(
@@ -53,9 +115,10 @@ impl<T: Float> Dense<T> {
         }
     }
 
-    fn with_params(w: Tensor<T>, b: Tensor<T>) -> Self {
+    fn with_params(w: Tensor<T>, b: Tensor<T>, init: Init) -> Self {
         let (n_out, n_in) = (w.shape()[0], w.shape()[1]);
         Dense {
+            init,
             n_in: [n_in],
             n_out: [n_out],
             dw: Tensor::zeros(w.shape()),
@@ -77,52 +140,8 @@ impl<T: Float> Dense<T> {
         &self.b
     }
 
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> Result<Box<dyn Layer<T>>, String> {
-        let c: DenseConfig = decode_config(&record.config)?;
-        let [w, b] = record.params.as_slice() else {
-            return Err(format!(
-                "Dense needs 2 parameter tensors, the file has {}",
-                record.params.len()
-            ));
-        };
-        let (w, b) = (T::from_param_data(w), T::from_param_data(b));
-        if Some(w.len()) != c.n_out.checked_mul(c.n_in) || b.len() != c.n_out {
-            return Err(format!(
-                "Dense({}→{}) needs {}×{} weights and {} biases, the file has {} and {}",
-                c.n_in,
-                c.n_out,
-                c.n_out,
-                c.n_in,
-                c.n_out,
-                w.len(),
-                b.len()
-            ));
-        }
-        let w = Tensor::from_vec(&[c.n_out, c.n_in], w).map_err(|e| e.to_string())?;
-        let b = Tensor::from_vec(&[c.n_out], b).map_err(|e| e.to_string())?;
-        Ok(Box::new(Self::with_params(w, b)))
-    }
-}
-
-impl<T: Float> Layer<T> for Dense<T> {
-    fn name(&self) -> String {
-        format!("Dense({}→{})", self.n_in[0], self.n_out[0])
-    }
-
-    fn kind(&self) -> &'static str {
-        "dense"
-    }
-
-    fn input_shape(&self) -> &[usize] {
-        &self.n_in
-    }
-
-    fn output_shape(&self) -> &[usize] {
-        &self.n_out
-    }
-
-    fn forward(&mut self, backend: &dyn Backend<T>, a: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
+    /// `Z = A·Wᵀ + b` into `z`.
+    fn compute(&self, backend: &dyn Backend<T>, a: &Tensor<T>, z: &mut Tensor<T>) -> Result<()> {
         if a.shape().len() != 2 || a.shape()[1] != self.n_in[0] {
             return Err(Error::shape(
                 format!("{}.forward", self.name()),
@@ -134,22 +153,51 @@ impl<T: Float> Layer<T> for Dense<T> {
             ));
         }
         let (m, n_in, n_out) = (a.rows(), self.n_in[0], self.n_out[0]);
-        self.z.resize(&[m, self.n_out[0]]);
+        z.resize(&[m, n_out]);
         // z (m, n_out) = a (m, n_in) · Wᵀ (n_in, n_out) + b
-        backend.gemm(
-            No,
-            Yes,
-            m,
-            n_out,
-            n_in,
-            T::ONE,
-            a.data(),
-            self.w.data(),
-            T::ZERO,
-            self.z.data_mut(),
-        );
-        backend.add_row_vector(self.z.data_mut(), self.b.data());
+        let product = Gemm::new(m, n_out, n_in).trans_b();
+        backend.gemm(&product, a.data(), self.w.data(), z.data_mut());
+        backend.add_row_vector(z.data_mut(), self.b.data());
         Ok(())
+    }
+}
+
+impl<T: Float> Layer<T> for Dense<T> {
+    fn spec(&self) -> LayerSpec {
+        DenseConfig::with_init(self.n_out[0], self.init).into()
+    }
+
+    fn kind(&self) -> &'static str {
+        DenseConfig::KIND
+    }
+
+    fn name(&self) -> String {
+        format!("Dense({}→{})", self.n_in[0], self.n_out[0])
+    }
+
+    fn input_shape(&self) -> &[usize] {
+        &self.n_in
+    }
+
+    fn output_shape(&self) -> &[usize] {
+        &self.n_out
+    }
+
+    fn forward(&mut self, backend: &dyn Backend<T>, a: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
+        let mut z = std::mem::take(&mut self.z);
+        let done = self.compute(backend, a, &mut z);
+        self.z = z;
+        done
+    }
+
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        a: &Tensor<T>,
+        z: &mut Tensor<T>,
+        _scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        self.compute(backend, a, z)
     }
 
     fn output(&self) -> &Tensor<T> {
@@ -168,35 +216,15 @@ impl<T: Float> Layer<T> for Dense<T> {
         check_grad(op, a, &self.z, dz)?;
         let (m, n_in, n_out) = (a.rows(), self.n_in[0], self.n_out[0]);
         // dW (n_out, n_in) = dzᵀ (n_out, m) · a (m, n_in); the 1/m is already in dz.
-        backend.gemm(
-            Yes,
-            No,
-            n_out,
-            n_in,
-            m,
-            T::ONE,
-            dz.data(),
-            a.data(),
-            T::ZERO,
-            self.dw.data_mut(),
-        );
+        let weight_grad = Gemm::new(n_out, n_in, m).trans_a();
+        backend.gemm(&weight_grad, dz.data(), a.data(), self.dw.data_mut());
         // db (n_out) = Σ_rows dz
         backend.sum_rows(dz.data(), T::ONE, self.db.data_mut());
         if need_input_grad {
             // dA (m, n_in) = dz (m, n_out) · W (n_out, n_in)
             self.da.resize(&[m, n_in]);
-            backend.gemm(
-                No,
-                No,
-                m,
-                n_in,
-                n_out,
-                T::ONE,
-                dz.data(),
-                self.w.data(),
-                T::ZERO,
-                self.da.data_mut(),
-            );
+            let input_grad = Gemm::new(m, n_in, n_out);
+            backend.gemm(&input_grad, dz.data(), self.w.data(), self.da.data_mut());
         }
         Ok(())
     }
@@ -222,19 +250,5 @@ impl<T: Float> Layer<T> for Dense<T> {
 
     fn params(&self) -> Vec<&Tensor<T>> {
         vec![&self.w, &self.b]
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: self.kind().to_string(),
-            config: encode_config(&DenseConfig {
-                n_in: self.n_in[0],
-                n_out: self.n_out[0],
-            }),
-            params: vec![
-                T::to_param_data(self.w.data()),
-                T::to_param_data(self.b.data()),
-            ],
-        }
     }
 }

@@ -1,24 +1,81 @@
-//! `Dropout`: inverted dropout. In training each unit is kept with probability `keep_prob` and
-//! scaled by `1/keep_prob` (so evaluation needs no rescaling): `A = X ⊙ D` with
-//! `D = [u < keep_prob] / keep_prob`; backward is `dX = dA ⊙ D`. In evaluation it passes its
-//! input through.
+//! `Dropout`: inverted dropout. In training each unit is dropped with probability `rate` (kept
+//! with the course's `keep_prob = 1 − rate`) and the kept ones are scaled by `1/keep_prob`, so
+//! evaluation needs no rescaling: `A = X ⊙ D` with `D = [u < keep_prob] / keep_prob`; backward
+//! is `dX = dA ⊙ D`. In evaluation it passes its input through.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_grad, check_input, Layer, Mode};
+use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
 use crate::error::{Error, Result};
-use crate::persist::{decode_config, encode_config, LayerRecord};
-use crate::{Backend, Float, Tensor};
+use crate::{Backend, Float, Init, Rng, Tensor};
 
-#[derive(Serialize, Deserialize)]
-struct DropoutConfig {
-    keep_prob: f64,
-    shape: Vec<usize>,
+/// Inverted dropout that drops each unit with probability `rate` while training (PyTorch's
+/// `p`, Keras's `rate`; the course's `keep_prob` is `1 − rate`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    /// The probability of dropping a unit, in `[0, 1)`.
+    pub rate: f64,
+}
+
+impl DropoutConfig {
+    /// Drops each unit with probability `rate`.
+    pub fn new(rate: f64) -> Self {
+        DropoutConfig { rate }
+    }
+
+    /// Keeps each unit with probability `keep_prob` (the course's parameter).
+    pub fn keep(keep_prob: f64) -> Self {
+        DropoutConfig {
+            rate: 1.0 - keep_prob,
+        }
+    }
+
+    /// `1 − rate`.
+    pub fn keep_prob(&self) -> f64 {
+        1.0 - self.rate
+    }
+}
+
+impl fmt::Display for DropoutConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dropout(rate {})", self.rate)
+    }
+}
+
+impl LayerConfig for DropoutConfig {
+    const KIND: &'static str = "dropout";
+
+    fn validate(&self) -> Result<()> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(Error::Config(format!(
+                "rate must be in [0, 1), got {} (the probability of dropping a unit; keep_prob {} is 1 − rate)",
+                self.rate,
+                self.keep_prob()
+            )));
+        }
+        Ok(())
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        _init: Init,
+        _rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        Ok(Box::new(Dropout::with_rate(self.rate, input)?))
+    }
 }
 
 /// Inverted dropout over examples of any shape.
 pub struct Dropout<T> {
-    keep_prob: f64,
+    rate: f64,
     shape: Vec<usize>,
     mask: Tensor<T>, // (m, shape…): 0 or 1/keep_prob; all ones after an evaluation forward
     a: Tensor<T>,
@@ -33,31 +90,33 @@ impl<T: Float> Dropout<T> {
                 "Dropout keep_prob must be in (0, 1], got {keep_prob}"
             )));
         }
+        Self::with_rate(1.0 - keep_prob, shape)
+    }
+
+    /// Drops each unit with probability `rate ∈ [0, 1)`.
+    pub fn with_rate(rate: f64, shape: &[usize]) -> Result<Self> {
+        DropoutConfig::new(rate).validate()?;
         Ok(Dropout {
-            keep_prob,
+            rate,
             shape: shape.to_vec(),
             mask: Tensor::zeros(&[0]),
             a: Tensor::zeros(&[0]),
             dx: Tensor::zeros(&[0]),
         })
     }
-
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> Result<Box<dyn Layer<T>>, String> {
-        let c: DropoutConfig = decode_config(&record.config)?;
-        Ok(Box::new(
-            Self::new(c.keep_prob, &c.shape).map_err(|e| e.to_string())?,
-        ))
-    }
 }
 
 impl<T: Float> Layer<T> for Dropout<T> {
-    fn name(&self) -> String {
-        format!("Dropout(keep {})", self.keep_prob)
+    fn spec(&self) -> LayerSpec {
+        DropoutConfig::new(self.rate).into()
     }
 
     fn kind(&self) -> &'static str {
-        "dropout"
+        DropoutConfig::KIND
+    }
+
+    fn name(&self) -> String {
+        format!("Dropout(keep {})", 1.0 - self.rate)
     }
 
     fn input_shape(&self) -> &[usize] {
@@ -73,11 +132,24 @@ impl<T: Float> Layer<T> for Dropout<T> {
         self.mask.resize(x.shape());
         self.a.resize(x.shape());
         match mode {
-            Mode::Train(rng) => rng.fill_keep_mask(self.keep_prob, self.mask.data_mut()),
+            Mode::Train(rng) => rng.fill_keep_mask(1.0 - self.rate, self.mask.data_mut()),
             Mode::Eval => self.mask.data_mut().fill(T::ONE),
         }
         // a = x ⊙ d
         backend.mul(x.data(), self.mask.data(), self.a.data_mut());
+        Ok(())
+    }
+
+    fn infer(
+        &self,
+        _backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        a: &mut Tensor<T>,
+        _scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        check_input(|| format!("{}.forward", self.name()), &self.shape, x)?;
+        a.resize(x.shape());
+        a.data_mut().copy_from_slice(x.data());
         Ok(())
     }
 
@@ -105,16 +177,5 @@ impl<T: Float> Layer<T> for Dropout<T> {
 
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: self.kind().to_string(),
-            config: encode_config(&DropoutConfig {
-                keep_prob: self.keep_prob,
-                shape: self.shape.clone(),
-            }),
-            params: Vec::new(),
-        }
     }
 }

@@ -1,24 +1,32 @@
-//! Layers with explicit forward and backward passes.
+//! Layers with explicit forward and backward passes, and their descriptions.
 //!
 //! A layer owns its parameters, their gradients, its output and the gradient it sends back to
 //! its input, and reuses these buffers from step to step. The network hands each layer its input
-//! again in `backward`, so nothing is copied to be cached. Every inner loop is a
-//! [`Backend`](crate::Backend) kernel.
+//! again in `backward`, so nothing is copied to be cached. Inference ([`Layer::infer`]) writes
+//! into buffers the caller owns, so a trained network can serve several threads. Every inner
+//! loop is a [`Backend`](crate::Backend) kernel.
+//!
+//! Each kind is described once, by a [`LayerConfig`] type in the kind's own file
+//! ([`DenseConfig`], [`ReluConfig`], …); [`LayerRegistry::core`] lists them.
 
 mod activation;
 mod dense;
 mod dropout;
 mod registry;
 mod softmax;
+mod spec;
 
-pub use activation::ActivationLayer;
-pub use dense::Dense;
-pub use dropout::Dropout;
-pub use registry::{LayerLoader, LayerRegistry};
-pub use softmax::Softmax;
+pub use activation::{
+    ActivationLayer, IdentityConfig, LeakyReluConfig, ReluConfig, SigmoidConfig, TanhConfig,
+};
+pub use dense::{Dense, DenseConfig};
+pub use dropout::{Dropout, DropoutConfig};
+pub use registry::LayerRegistry;
+pub use softmax::{Softmax, SoftmaxConfig};
+pub use spec::{needs_flat, DynLayerConfig, LayerConfig, LayerSpec};
 
+use crate::backend::ConvWorkspace;
 use crate::error::{shape_str, Error, Result};
-use crate::persist::LayerRecord;
 use crate::{Backend, Float, Rng, Tensor};
 
 /// Training (dropout active, drawing from the caller's generator) or evaluation.
@@ -51,13 +59,25 @@ pub struct ParamMut<'a, T> {
     pub decay: bool,
 }
 
+/// Memory an inference pass lends to the layers it runs (see [`Layer::infer`]).
+#[derive(Default)]
+pub struct Scratch<T> {
+    /// For convolutions.
+    pub conv: ConvWorkspace<T>,
+    /// For the positions of maxima in max pooling.
+    pub indices: Vec<u32>,
+}
+
 /// One layer of a network. Shapes are per example (no batch dimension).
-pub trait Layer<T: Float>: Send {
+pub trait Layer<T: Float>: Send + Sync {
+    /// The description this layer was built from (what a model file stores).
+    fn spec(&self) -> LayerSpec;
+
+    /// The kind: [`LayerConfig::KIND`] of its config type.
+    fn kind(&self) -> &'static str;
+
     /// A readable name with the sizes, e.g. `Dense(12288→20)`.
     fn name(&self) -> String;
-
-    /// The key under which [`LayerRegistry`] finds this layer's loader.
-    fn kind(&self) -> &'static str;
 
     /// The shape of one input example.
     fn input_shape(&self) -> &[usize];
@@ -65,12 +85,23 @@ pub trait Layer<T: Float>: Send {
     /// The shape of one output example.
     fn output_shape(&self) -> &[usize];
 
-    /// Computes the output of `input` (`(m, input_shape…)`) into the layer's output buffer.
+    /// Computes the output of `input` (`(m, input_shape…)`) into the layer's output buffer,
+    /// keeping what `backward` needs.
     fn forward(
         &mut self,
         backend: &dyn Backend<T>,
         input: &Tensor<T>,
         mode: Mode<'_>,
+    ) -> Result<()>;
+
+    /// Inference: the evaluation-mode output of `input` into `output`, without changing the
+    /// layer; `scratch` lends whatever memory the computation needs.
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        input: &Tensor<T>,
+        output: &mut Tensor<T>,
+        scratch: &mut Scratch<T>,
     ) -> Result<()>;
 
     /// The output of the last `forward`.
@@ -97,9 +128,22 @@ pub trait Layer<T: Float>: Send {
     fn params(&self) -> Vec<&Tensor<T>> {
         Vec::new()
     }
+}
 
-    /// What a model file stores of this layer: its kind, configuration and parameters.
-    fn record(&self) -> LayerRecord;
+/// The batch shape `(m, shape…)` for `m` examples of `shape`.
+pub fn batch_shape(m: usize, shape: &[usize]) -> Vec<usize> {
+    let mut s = Vec::with_capacity(shape.len() + 1);
+    s.push(m);
+    s.extend_from_slice(shape);
+    s
+}
+
+/// Resizes `out` to `m` examples of `shape` without allocating once it has been that large.
+pub fn resize_batch<T: Float>(out: &mut Tensor<T>, m: usize, shape: &[usize]) {
+    let same = out.shape().first() == Some(&m) && out.shape()[1..] == *shape;
+    if !same {
+        out.resize(&batch_shape(m, shape));
+    }
 }
 
 /// Checks that `input` is a batch of examples of shape `expected`; `op` names the operation
@@ -111,8 +155,7 @@ pub fn check_input<T: Float>(
 ) -> Result<()> {
     let shape = input.shape();
     if shape.is_empty() || shape[1..] != *expected {
-        let mut want = vec![shape.first().copied().unwrap_or(0)];
-        want.extend_from_slice(expected);
+        let want = batch_shape(shape.first().copied().unwrap_or(0), expected);
         return Err(Error::shape(
             op(),
             format!(

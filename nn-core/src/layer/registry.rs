@@ -1,48 +1,96 @@
-//! `LayerRegistry`: how a model file's layer records become layers again. The core layers are
-//! registered by [`LayerRegistry::core`]; other crates (such as `nn-conv`) add theirs.
+//! `LayerRegistry`: the layer kinds a program knows, by [`LayerConfig::KIND`], so that a
+//! description read from a file (a model file, a TOML/JSON model description) becomes the
+//! right config type again. [`LayerRegistry::core`] knows nn-core's kinds; other crates add
+//! theirs (`nn_conv::register`).
 
 use std::collections::BTreeMap;
 
-use super::{ActivationLayer, Dense, Dropout, Layer, Softmax};
-use crate::persist::LayerRecord;
-use crate::Float;
+use serde_json::Value;
 
-/// Rebuilds one kind of layer from its record; the error says what is wrong with the record.
-pub type LayerLoader<T> = fn(&LayerRecord) -> Result<Box<dyn Layer<T>>, String>;
+use super::{
+    DenseConfig, DropoutConfig, IdentityConfig, LayerConfig, LayerSpec, LeakyReluConfig,
+    ReluConfig, SigmoidConfig, SoftmaxConfig, TanhConfig,
+};
 
-/// Loaders by layer kind.
-pub struct LayerRegistry<T> {
-    loaders: BTreeMap<String, LayerLoader<T>>,
+type Decode = fn(Value) -> Result<LayerSpec, String>;
+
+/// Decoders of layer descriptions, by kind.
+#[derive(Clone)]
+pub struct LayerRegistry {
+    decoders: BTreeMap<&'static str, Decode>,
 }
 
-impl<T: Float> LayerRegistry<T> {
-    /// The layers of `nn-core`: dense, activation, softmax, dropout.
+fn decode<C: LayerConfig>(fields: Value) -> Result<LayerSpec, String> {
+    let c: C = serde_json::from_value(fields).map_err(|e| e.to_string())?;
+    c.validate().map_err(|e| match e {
+        crate::Error::Config(m) => m,
+        other => other.to_string(),
+    })?;
+    Ok(LayerSpec::from(c))
+}
+
+impl LayerRegistry {
+    /// No kinds at all.
+    pub fn empty() -> Self {
+        LayerRegistry {
+            decoders: BTreeMap::new(),
+        }
+    }
+
+    /// The kinds of `nn-core`: dense, the activations, softmax, dropout.
     pub fn core() -> Self {
-        let mut r = LayerRegistry {
-            loaders: BTreeMap::new(),
-        };
-        r.register("dense", Dense::<T>::load);
-        r.register("activation", ActivationLayer::<T>::load);
-        r.register("softmax", Softmax::<T>::load);
-        r.register("dropout", Dropout::<T>::load);
+        let mut r = Self::empty();
+        r.register::<DenseConfig>();
+        r.register::<ReluConfig>();
+        r.register::<LeakyReluConfig>();
+        r.register::<TanhConfig>();
+        r.register::<SigmoidConfig>();
+        r.register::<IdentityConfig>();
+        r.register::<SoftmaxConfig>();
+        r.register::<DropoutConfig>();
         r
     }
 
-    /// Adds (or replaces) the loader of `kind`.
-    pub fn register(&mut self, kind: &str, loader: LayerLoader<T>) {
-        self.loaders.insert(kind.to_string(), loader);
+    /// Adds (or replaces) the kind `C`.
+    pub fn register<C: LayerConfig>(&mut self) {
+        self.decoders.insert(C::KIND, decode::<C>);
     }
 
-    /// Rebuilds a layer from its record.
-    pub fn load(&self, record: &LayerRecord) -> Result<Box<dyn Layer<T>>, String> {
-        match self.loaders.get(&record.kind) {
-            Some(load) => load(record),
+    /// Whether `kind` is registered.
+    pub fn knows(&self, kind: &str) -> bool {
+        self.decoders.contains_key(kind)
+    }
+
+    /// The known kinds, sorted.
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.decoders.keys().copied()
+    }
+
+    /// The description of kind `kind` from its fields (a JSON object without `"type"`); the
+    /// error says what is wrong (serde's words for unknown or missing fields).
+    pub fn decode(&self, kind: &str, fields: Value) -> Result<LayerSpec, String> {
+        match self.decoders.get(kind) {
+            Some(decode) => decode(fields),
             None => Err(format!(
-                "unknown layer kind {:?} (known: {}); a layer from another crate needs that \
-                 crate's loader registered",
-                record.kind,
-                self.loaders.keys().cloned().collect::<Vec<_>>().join(", ")
+                "unknown variant `{kind}`, expected one of {}",
+                self.kinds()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
+    }
+
+    /// The description in JSON form: an object with `"type"` and the fields.
+    pub fn from_json(&self, value: Value) -> Result<LayerSpec, String> {
+        let Value::Object(mut fields) = value else {
+            return Err(format!("a layer is a table with a \"type\", not {value}"));
+        };
+        let kind = match fields.remove("type") {
+            Some(Value::String(kind)) => kind,
+            Some(other) => return Err(format!("the layer type must be a string, not {other}")),
+            None => return Err("missing field `type`".into()),
+        };
+        self.decode(&kind, Value::Object(fields))
     }
 }

@@ -4,16 +4,46 @@
 //! With categorical cross-entropy, do not end the network with this layer: the loss takes
 //! logits and fuses softmax with it, so that `dZ = A − Y` exactly.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::{check_grad, check_input, Layer, Mode};
-use crate::error::Result;
-use crate::persist::{decode_config, encode_config, LayerRecord};
-use crate::{Backend, Float, Tensor};
+use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
+use crate::error::{Error, Result};
+use crate::{Backend, Float, Init, Rng, Tensor};
 
-#[derive(Serialize, Deserialize)]
-struct SoftmaxConfig {
-    n: usize,
+/// Softmax over the features of each (flat) example.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftmaxConfig {}
+
+impl fmt::Display for SoftmaxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Softmax")
+    }
+}
+
+impl LayerConfig for SoftmaxConfig {
+    const KIND: &'static str = "softmax";
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        match input {
+            [_] => Ok(input.to_vec()),
+            _ => Err(Error::Config(format!(
+                "Softmax needs flat examples, got shape {input:?}"
+            ))),
+        }
+    }
+
+    fn build<T: Float>(
+        &self,
+        input: &[usize],
+        _init: Init,
+        _rng: &mut Rng,
+    ) -> Result<Box<dyn Layer<T>>> {
+        self.output_shape(input)?;
+        Ok(Box::new(Softmax::new(input[0])))
+    }
 }
 
 /// Softmax over the `n` features of each example.
@@ -33,20 +63,25 @@ impl<T: Float> Softmax<T> {
         }
     }
 
-    /// Rebuilds a layer from its record in a model file.
-    pub fn load(record: &LayerRecord) -> Result<Box<dyn Layer<T>>, String> {
-        let c: SoftmaxConfig = decode_config(&record.config)?;
-        Ok(Box::new(Self::new(c.n)))
+    fn compute(&self, backend: &dyn Backend<T>, z: &Tensor<T>, a: &mut Tensor<T>) -> Result<()> {
+        check_input(|| format!("{}.forward", self.name()), &self.n, z)?;
+        a.resize(z.shape());
+        backend.softmax_rows(z.data(), self.n[0], a.data_mut());
+        Ok(())
     }
 }
 
 impl<T: Float> Layer<T> for Softmax<T> {
-    fn name(&self) -> String {
-        format!("Softmax({})", self.n[0])
+    fn spec(&self) -> LayerSpec {
+        SoftmaxConfig {}.into()
     }
 
     fn kind(&self) -> &'static str {
-        "softmax"
+        SoftmaxConfig::KIND
+    }
+
+    fn name(&self) -> String {
+        format!("Softmax({})", self.n[0])
     }
 
     fn input_shape(&self) -> &[usize] {
@@ -58,10 +93,20 @@ impl<T: Float> Layer<T> for Softmax<T> {
     }
 
     fn forward(&mut self, backend: &dyn Backend<T>, z: &Tensor<T>, _mode: Mode<'_>) -> Result<()> {
-        check_input(|| format!("{}.forward", self.name()), &self.n, z)?;
-        self.a.resize(z.shape());
-        backend.softmax_rows(z.data(), self.n[0], self.a.data_mut());
-        Ok(())
+        let mut a = std::mem::take(&mut self.a);
+        let done = self.compute(backend, z, &mut a);
+        self.a = a;
+        done
+    }
+
+    fn infer(
+        &self,
+        backend: &dyn Backend<T>,
+        z: &Tensor<T>,
+        a: &mut Tensor<T>,
+        _scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        self.compute(backend, z, a)
     }
 
     fn output(&self) -> &Tensor<T> {
@@ -87,13 +132,5 @@ impl<T: Float> Layer<T> for Softmax<T> {
 
     fn input_grad(&self) -> &Tensor<T> {
         &self.dz
-    }
-
-    fn record(&self) -> LayerRecord {
-        LayerRecord {
-            kind: self.kind().to_string(),
-            config: encode_config(&SoftmaxConfig { n: self.n[0] }),
-            params: Vec::new(),
-        }
     }
 }

@@ -1,12 +1,14 @@
 //! `NetworkBuilder`: a network in a few lines, with shapes inferred layer by layer.
 
 use crate::error::{Error, Result};
-use crate::layer::{ActivationLayer, Dense, Dropout, Layer, Softmax};
-use crate::{Activation, Backend, Float, Init, Loss, Network, Rng};
+use crate::layer::{
+    DenseConfig, DropoutConfig, Layer, LayerSpec, LeakyReluConfig, ReluConfig, SigmoidConfig,
+    SoftmaxConfig, TanhConfig,
+};
+use crate::{Float, Init, IntoBackend, Loss, Network, Rng};
 
-type MakeLayer<T> = Box<dyn FnOnce(&[usize], Init, &mut Rng) -> Result<Box<dyn Layer<T>>>>;
-
-/// Collects layers, then [`build`](NetworkBuilder::build)s them with a backend and a generator.
+/// Collects layer descriptions, then [`build`](NetworkBuilder::build)s them with a backend and
+/// a generator.
 ///
 /// ```
 /// use nn_core::{Init, Loss, Network, Reference, Rng};
@@ -26,7 +28,8 @@ pub struct NetworkBuilder<T: Float> {
     input_shape: Vec<usize>,
     init: Init,
     loss: Loss,
-    layers: Vec<MakeLayer<T>>,
+    layers: Vec<(LayerSpec, Init)>,
+    element: std::marker::PhantomData<T>,
 }
 
 impl<T: Float> NetworkBuilder<T> {
@@ -38,85 +41,68 @@ impl<T: Float> NetworkBuilder<T> {
             init: Init::XavierUniform,
             loss: Loss::BinaryCrossEntropy,
             layers: Vec::new(),
+            element: std::marker::PhantomData,
         }
     }
 
-    /// The initialiser of the layers added after this call.
+    /// The initialiser of the layers added after this call (unless a layer's config names
+    /// its own).
     pub fn init(mut self, init: Init) -> Self {
         self.init = init;
         self
     }
 
-    /// Adds any layer: `make` receives the shape of one input example, the current initialiser
-    /// and the generator. This is how other crates' layers (convolution, pooling) join.
-    pub fn layer(
-        mut self,
-        make: impl FnOnce(&[usize], Init, &mut Rng) -> Result<Box<dyn Layer<T>>> + 'static,
-    ) -> Self {
-        let init = self.init;
-        self.layers
-            .push(Box::new(move |shape, _, rng| make(shape, init, rng)));
+    /// Adds any layer by its description: a config of this crate (`DenseConfig::new(20)`),
+    /// of another (`nn_conv::Conv2dConfig`), or a [`LayerSpec`] read from a file.
+    pub fn layer(mut self, spec: impl Into<LayerSpec>) -> Self {
+        self.layers.push((spec.into(), self.init));
         self
+    }
+
+    /// Adds every layer of `specs`, in order.
+    pub fn layers(self, specs: impl IntoIterator<Item = LayerSpec>) -> Self {
+        specs.into_iter().fold(self, |b, s| b.layer(s))
     }
 
     /// A fully connected layer of `n` units (`Z = A·Wᵀ + b`) over flat examples.
     pub fn dense(self, n: usize) -> Self {
-        self.layer(move |shape, init, rng| match shape {
-            &[n_in] => Ok(Box::new(Dense::new(n_in, n, init, rng)) as Box<dyn Layer<T>>),
-            _ => Err(Error::Config(format!(
-                "Dense({n}) needs flat examples, but the previous layer gives shape {shape:?}: add a Flatten layer first"
-            ))),
-        })
+        self.layer(DenseConfig::new(n))
     }
 
     /// A fully connected layer with its own initialiser.
     pub fn dense_init(self, n: usize, init: Init) -> Self {
-        let previous = self.init;
-        self.init(init).dense(n).init(previous)
-    }
-
-    /// An element-wise activation.
-    pub fn activation(self, g: Activation) -> Self {
-        self.layer(move |shape, _, _| {
-            Ok(Box::new(ActivationLayer::new(g, shape)) as Box<dyn Layer<T>>)
-        })
+        self.layer(DenseConfig::with_init(n, init))
     }
 
     /// `max(0, z)`.
     pub fn relu(self) -> Self {
-        self.activation(Activation::Relu)
+        self.layer(ReluConfig {})
     }
 
     /// `z if z > 0 else slope·z`.
     pub fn leaky_relu(self, slope: f64) -> Self {
-        self.activation(Activation::LeakyRelu { slope })
+        self.layer(LeakyReluConfig { slope })
     }
 
     /// `tanh(z)`.
     pub fn tanh(self) -> Self {
-        self.activation(Activation::Tanh)
+        self.layer(TanhConfig {})
     }
 
     /// `σ(z)` (not as the last layer with binary cross-entropy, which applies it itself).
     pub fn sigmoid(self) -> Self {
-        self.activation(Activation::Sigmoid)
+        self.layer(SigmoidConfig {})
     }
 
     /// Softmax over flat examples (not as the last layer with categorical cross-entropy).
     pub fn softmax(self) -> Self {
-        self.layer(|shape, _, _| match shape {
-            &[n] => Ok(Box::new(Softmax::new(n)) as Box<dyn Layer<T>>),
-            _ => Err(Error::Config(format!(
-                "Softmax needs flat examples, got shape {shape:?}"
-            ))),
-        })
+        self.layer(SoftmaxConfig {})
     }
 
-    /// Inverted dropout keeping each unit with probability `keep_prob`.
+    /// Inverted dropout keeping each unit with probability `keep_prob` (the course's
+    /// notation; the layer's config stores `rate = 1 − keep_prob`).
     pub fn dropout(self, keep_prob: f64) -> Self {
-        self.layer(move |shape, _, _| {
-            Ok(Box::new(Dropout::new(keep_prob, shape)?) as Box<dyn Layer<T>>)
-        })
+        self.layer(DropoutConfig::keep(keep_prob))
     }
 
     /// The loss (and with it the output function).
@@ -125,17 +111,25 @@ impl<T: Float> NetworkBuilder<T> {
         self
     }
 
+    /// The descriptions collected so far.
+    pub fn specs(&self) -> impl Iterator<Item = &LayerSpec> {
+        self.layers.iter().map(|(s, _)| s)
+    }
+
     /// Creates the layers, drawing initial weights from `rng`, and checks the whole:
     /// shapes chain, the loss suits the output, and no hidden layer starts symmetric.
-    pub fn build(self, backend: impl Backend<T> + 'static, rng: &mut Rng) -> Result<Network<T>> {
+    pub fn build(self, backend: impl IntoBackend<T>, rng: &mut Rng) -> Result<Network<T>> {
         let mut shape = self.input_shape.clone();
         let mut layers = Vec::with_capacity(self.layers.len());
-        for (i, make) in self.layers.into_iter().enumerate() {
-            let layer = make(&shape, self.init, rng).map_err(|e| match e {
+        for (i, (spec, init)) in self.layers.iter().enumerate() {
+            let in_layer = |e| match e {
                 Error::Config(message) => Error::Config(format!("layer {i}: {message}")),
                 other => other,
-            })?;
-            shape = layer.output_shape().to_vec();
+            };
+            let out = spec.config().output_shape(&shape).map_err(in_layer)?;
+            super::example_size(&out)?;
+            let layer = spec.build::<T>(&shape, *init, rng).map_err(in_layer)?;
+            shape = out;
             layers.push(layer);
         }
         refuse_symmetric_hidden_layers(&layers)?;

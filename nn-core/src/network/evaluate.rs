@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::layer::Mode;
+use crate::layer::Scratch;
 use crate::{Float, Loss, Network, Tensor};
 
 /// The figures of a network on a labelled set.
@@ -160,69 +160,88 @@ struct Pass {
     classes: Option<Vec<usize>>,
 }
 
+/// The memory of one inference pass, owned by the caller so that the network is only read.
+#[derive(Default)]
+struct Buffers<T> {
+    /// The current layer's input (after a pass: the logits).
+    ping: Tensor<T>,
+    /// The current layer's output.
+    pong: Tensor<T>,
+    /// What layers borrow (convolution columns, pooling indices).
+    scratch: Scratch<T>,
+    /// Where the loss writes `∂J/∂logits` (unused).
+    d_logits: Tensor<T>,
+}
+
 impl<T: Float> Network<T> {
+    /// The logits of the batch `x` in evaluation mode, into `b.ping`.
+    fn infer_into(&self, x: &Tensor<T>, b: &mut Buffers<T>) -> Result<()> {
+        self.check_batch("forward", x)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let input = if i == 0 { x } else { &b.ping };
+            layer.infer(&*self.backend, input, &mut b.pong, &mut b.scratch)?;
+            std::mem::swap(&mut b.ping, &mut b.pong);
+        }
+        Ok(())
+    }
+
     /// Runs the network over `x` in evaluation mode, in chunks of [`EVAL_CHUNK`] examples, and
-    /// calls `each(network, rows)` after each chunk's forward pass, in order.
+    /// calls `each(logits, rows, sink)` after each chunk, in order (`sink` is scratch space for
+    /// a loss's gradient).
     fn in_chunks(
-        &mut self,
+        &self,
         x: &Tensor<T>,
-        mut each: impl FnMut(&mut Self, std::ops::Range<usize>) -> Result<()>,
+        mut each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()>,
     ) -> Result<()> {
         let m = x.rows();
+        let mut b = Buffers::default();
         if m <= EVAL_CHUNK {
-            self.forward(x, Mode::Eval)?;
-            return each(self, 0..m);
+            self.infer_into(x, &mut b)?;
+            return each(&b.ping, 0..m, &mut b.d_logits);
         }
-        let mut chunk = Tensor::zeros(&[0]);
         let mut rows = Vec::with_capacity(EVAL_CHUNK);
+        let mut chunk = Tensor::default();
         for start in (0..m).step_by(EVAL_CHUNK) {
             let end = (start + EVAL_CHUNK).min(m);
             rows.clear();
             rows.extend(start..end);
             x.gather_rows_into(&rows, &mut chunk);
-            self.forward(&chunk, Mode::Eval)?;
-            each(self, start..end)?;
+            self.infer_into(&chunk, &mut b)?;
+            each(&b.ping, start..end, &mut b.d_logits)?;
         }
         Ok(())
     }
 
     /// The network's outputs for `x`: probabilities for the cross-entropy losses (`σ(z)`,
-    /// `softmax(z)`), values for mean squared error. Evaluation mode (no dropout).
-    pub fn predict_proba(&mut self, x: &Tensor<T>) -> Result<Tensor<T>> {
-        let mut part = Tensor::zeros(&[0]);
+    /// `softmax(z)`), values for mean squared error. Evaluation mode (no dropout); the network
+    /// is only read, so threads may share it.
+    pub fn predict_proba(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        let mut part = Tensor::default();
         let mut values = Vec::new();
-        let mut single = None;
-        let whole = x.rows() <= EVAL_CHUNK;
-        self.in_chunks(x, |net, _| {
-            if whole {
-                let mut out = Tensor::zeros(&[0]);
-                net.loss.apply_output(&*net.backend, net.logits(), &mut out);
-                single = Some(out);
-            } else {
-                net.loss
-                    .apply_output(&*net.backend, net.logits(), &mut part);
-                values.extend_from_slice(part.data());
-            }
+        let mut shape = Vec::new();
+        self.in_chunks(x, |logits, _, _| {
+            self.loss.apply_output(&*self.backend, logits, &mut part);
+            values.extend_from_slice(part.data());
+            shape = part.shape().to_vec();
             Ok(())
         })?;
-        if let Some(out) = single {
-            return Ok(out);
+        if shape.is_empty() {
+            shape = vec![0, self.outputs()];
         }
-        let mut shape = part.shape().to_vec();
         shape[0] = x.rows();
         Tensor::from_vec(&shape, values)
     }
 
     /// The predicted class of each example: `σ(z) > 0.5` with one output, the arg-max of the
     /// softmax otherwise.
-    pub fn predict(&mut self, x: &Tensor<T>) -> Result<Vec<usize>> {
+    pub fn predict(&self, x: &Tensor<T>) -> Result<Vec<usize>> {
         let mut classes = Vec::with_capacity(x.rows());
-        self.in_chunks(x, |net, _| {
-            let part = classes_of(net.loss, net.logits()).ok_or_else(|| {
+        self.in_chunks(x, |logits, _, _| {
+            let part = classes_of(self.loss, logits).ok_or_else(|| {
                 Error::Config(format!(
                     "predict gives classes, but a {:?} network with {} outputs has none: use predict_proba",
-                    net.loss,
-                    net.outputs()
+                    self.loss,
+                    self.outputs()
                 ))
             })?;
             classes.extend(part);
@@ -232,7 +251,7 @@ impl<T: Float> Network<T> {
     }
 
     /// Mean loss and, for classification, accuracy and the confusion matrix on `(x, y)`.
-    pub fn evaluate(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<Evaluation> {
+    pub fn evaluate(&self, x: &Tensor<T>, y: &Tensor<T>) -> Result<Evaluation> {
         if x.rows() != y.rows() {
             return Err(Error::shape(
                 "Network.evaluate",
@@ -263,7 +282,7 @@ impl<T: Float> Network<T> {
 
     /// Mean loss and accuracy on prepared targets, in evaluation mode.
     pub(crate) fn cost_and_accuracy(
-        &mut self,
+        &self,
         x: &Tensor<T>,
         y: &Tensor<T>,
     ) -> Result<(f64, Option<f64>)> {
@@ -274,14 +293,14 @@ impl<T: Float> Network<T> {
     /// One pass over `(x, y)` (prepared targets), chunk by chunk: the cost of the whole set
     /// (each chunk's mean weighted by its size), correct predictions, and the classes if
     /// `want_classes` (and the loss gives classes).
-    fn pass(&mut self, x: &Tensor<T>, y: &Tensor<T>, want_classes: bool) -> Result<Pass> {
+    fn pass(&self, x: &Tensor<T>, y: &Tensor<T>, want_classes: bool) -> Result<Pass> {
         let m = x.rows();
-        let mut y_chunk = Tensor::zeros(&[0]);
+        let mut y_chunk = Tensor::default();
         let mut rows = Vec::new();
         let (mut weighted_cost, mut correct, mut counted, mut any_count) = (0.0, 0, 0, false);
         let mut classes: Option<Vec<usize>> = want_classes.then(Vec::new);
         let loss = self.loss;
-        self.in_chunks(x, |net, range| {
+        self.in_chunks(x, |logits, range, sink| {
             let n = range.len();
             let y_part = if n == m {
                 y
@@ -291,15 +310,15 @@ impl<T: Float> Network<T> {
                 y.gather_rows_into(&rows, &mut y_chunk);
                 &y_chunk
             };
-            let cost = net.data_cost(y_part)?;
+            let cost = loss.cost_and_grad(&*self.backend, logits, y_part, sink)?;
             weighted_cost += if n == m { cost } else { cost * n as f64 };
-            if let Some((c, k)) = count_correct(loss, net.logits(), y_part) {
+            if let Some((c, k)) = count_correct(loss, logits, y_part) {
                 correct += c;
                 counted += k;
                 any_count = true;
             }
             if let Some(all) = classes.as_mut() {
-                match classes_of(loss, net.logits()) {
+                match classes_of(loss, logits) {
                     Some(part) => all.extend(part),
                     None => classes = None,
                 }

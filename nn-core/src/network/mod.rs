@@ -17,9 +17,9 @@ pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
 use std::sync::Arc;
 
 use crate::error::{shape_str, Error, Result};
-use crate::layer::{Layer, Mode, ParamMut};
+use crate::layer::{Layer, LayerConfig, Mode, ParamMut, SigmoidConfig, SoftmaxConfig};
 use crate::optim::OptimizerState;
-use crate::{Backend, Float, Loss, Tensor};
+use crate::{Backend, Float, IntoBackend, Loss, Tensor};
 
 /// The largest example a network takes or makes: 2^32 values (a 65536×65536 image).
 const MAX_EXAMPLE_SIZE: usize = 1 << 32;
@@ -60,7 +60,7 @@ impl<T: Float> Network<T> {
 
     /// Assembles a network from layers whose shapes chain; most users want [`Network::builder`].
     pub fn from_layers(
-        backend: impl Backend<T> + 'static,
+        backend: impl IntoBackend<T>,
         input_shape: &[usize],
         layers: Vec<Box<dyn Layer<T>>>,
         loss: Loss,
@@ -93,8 +93,8 @@ impl<T: Float> Network<T> {
         }
         let last = layers.last().expect("not empty").kind();
         let fused = match loss {
-            Loss::BinaryCrossEntropy => layers.last().expect("not empty").name() == "Sigmoid",
-            Loss::CategoricalCrossEntropy => last == "softmax",
+            Loss::BinaryCrossEntropy => last == SigmoidConfig::KIND,
+            Loss::CategoricalCrossEntropy => last == SoftmaxConfig::KIND,
             Loss::MeanSquaredError => false,
         };
         if fused {
@@ -105,7 +105,7 @@ impl<T: Float> Network<T> {
             )));
         }
         Ok(Network {
-            backend: Arc::new(backend),
+            backend: backend.into_backend(),
             input_shape: input_shape.to_vec(),
             layers,
             loss,
@@ -143,8 +143,8 @@ impl<T: Float> Network<T> {
     }
 
     /// Runs the network on another backend from now on (the parameters stay).
-    pub fn set_backend(&mut self, backend: impl Backend<T> + 'static) {
-        self.backend = Arc::new(backend);
+    pub fn set_backend(&mut self, backend: impl IntoBackend<T>) {
+        self.backend = backend.into_backend();
     }
 
     /// The optimiser state, if the network was trained (or loaded after training).
