@@ -6,7 +6,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use nn_core::backend::prelude::*;
 use nn_core::{Backend, FitConfig, Init, IntoBackend, Network, Optimizer, Reference, Rng, Tensor};
 use nn_simd::Simd;
 
