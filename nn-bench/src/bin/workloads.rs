@@ -49,6 +49,10 @@ struct Args {
     /// The Python with torch, numpy and h5py (default: `$NN_PYTHON`, else `python3`).
     #[arg(long)]
     python: Option<PathBuf>,
+    /// Another build of this runner (e.g. of an earlier commit), run as the contestant
+    /// "baseline", alternating with this one: a before/after comparison in one run.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Runs one workload once in this process (what each child process does).
     #[arg(long, hide = true)]
     single: bool,
@@ -122,88 +126,152 @@ fn single(args: &Args, data: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The parent: every run in a child process, alternating with the peers; the table.
-fn all(args: &Args, data: &Path) -> Result<(), String> {
-    let workloads = if args.workloads.is_empty() {
-        Workload::ALL.to_vec()
-    } else {
-        args.workloads.clone()
-    };
-    let all_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = if args.backend == BackendName::Reference {
-        vec![1]
-    } else if args.threads.is_empty() {
-        vec![all_cores]
-    } else {
-        args.threads.clone()
-    };
-    let python = args
-        .python
-        .clone()
-        .or_else(|| std::env::var_os("NN_PYTHON").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    let mut peers = Vec::new();
-    if args.peers {
-        for peer in [Peer::PyTorch, Peer::NumPy] {
-            if peer.available(&python) {
-                peers.push(peer);
-            } else {
-                println!(
-                    "note: {} skipped: {} cannot import it (and h5py); pass --python or set NN_PYTHON",
-                    peer.name(),
-                    python.display()
-                );
+/// Who runs a workload: this build, another build of this runner, or a peer.
+#[derive(Clone, Copy)]
+enum Contestant<'a> {
+    Ours,
+    Baseline(&'a Path),
+    Peer(Peer),
+}
+
+/// What the parent runs: workloads, thread counts, our backend and the other contestants.
+struct Plan<'a> {
+    workloads: Vec<Workload>,
+    threads: Vec<usize>,
+    ours: &'static str,
+    python: PathBuf,
+    others: Vec<Contestant<'a>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(args: &'a Args) -> Plan<'a> {
+        let workloads = if args.workloads.is_empty() {
+            Workload::ALL.to_vec()
+        } else {
+            args.workloads.clone()
+        };
+        let all_cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = if args.backend == BackendName::Reference {
+            vec![1]
+        } else if args.threads.is_empty() {
+            vec![all_cores]
+        } else {
+            args.threads.clone()
+        };
+        let python = args
+            .python
+            .clone()
+            .or_else(|| std::env::var_os("NN_PYTHON").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("python3"));
+        let mut others: Vec<Contestant> = args
+            .baseline
+            .iter()
+            .map(|p| Contestant::Baseline(p))
+            .collect();
+        if args.peers {
+            for peer in [Peer::PyTorch, Peer::NumPy] {
+                if peer.available(&python) {
+                    others.push(Contestant::Peer(peer));
+                } else {
+                    println!(
+                        "note: {} skipped: {} cannot import it (and h5py); pass --python or set NN_PYTHON",
+                        peer.name(),
+                        python.display()
+                    );
+                }
             }
         }
+        let ours = match args.backend {
+            BackendName::Simd => "simd",
+            BackendName::Reference => "reference",
+        };
+        Plan {
+            workloads,
+            threads,
+            ours,
+            python,
+            others,
+        }
     }
-    let ours = match args.backend {
-        BackendName::Simd => "simd",
-        BackendName::Reference => "reference",
-    };
+
+    fn name(&self, c: Contestant) -> String {
+        match c {
+            Contestant::Ours => self.ours.to_string(),
+            Contestant::Baseline(_) => "baseline".to_string(),
+            Contestant::Peer(p) => p.name().to_string(),
+        }
+    }
+
+    /// The command that runs `workload` on `t` threads for `c`.
+    fn command(
+        &self,
+        c: Contestant,
+        workload: Workload,
+        t: usize,
+        data: &Path,
+    ) -> Result<Command, String> {
+        let runner = |exe: &Path| {
+            let mut c = Command::new(exe);
+            c.args(["--single", workload.name(), "--backend", self.ours])
+                .arg("--threads")
+                .arg(t.to_string())
+                .arg("--data")
+                .arg(data);
+            c
+        };
+        Ok(match c {
+            Contestant::Ours => runner(&std::env::current_exe().map_err(|e| e.to_string())?),
+            Contestant::Baseline(exe) => runner(exe),
+            Contestant::Peer(peer) => peer.command(&self.python, workload, t, data),
+        })
+    }
+
+    /// This round's contestants for `workload`, in an order that alternates between rounds.
+    fn contestants(&self, workload: Workload, round: usize) -> Vec<Contestant<'a>> {
+        let mut all = vec![Contestant::Ours];
+        all.extend(self.others.iter().copied().filter(|c| match c {
+            Contestant::Peer(p) => p.runs(workload),
+            _ => true,
+        }));
+        if round % 2 == 1 {
+            all.reverse();
+        }
+        all
+    }
+}
+
+/// The parent: every run in a child process, alternating with the other contestants; the
+/// table.
+fn all(args: &Args, data: &Path) -> Result<(), String> {
+    let plan = Plan::new(args);
     // The FMA peak before and after the runs; the higher counts (a neighbour on this shared
     // machine can only lower it).
-    let peaks_before: BTreeMap<usize, f64> = threads
+    let peaks_before: BTreeMap<usize, f64> = plan
+        .threads
         .iter()
         .map(|&t| (t, machine::peak_flops(t)))
         .collect();
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut results: BTreeMap<(usize, usize, String), Vec<Run>> = BTreeMap::new();
     for round in 0..args.repeat.max(1) {
-        for (w, &workload) in workloads.iter().enumerate() {
-            for &t in &threads {
-                let mut contestants: Vec<Option<Peer>> = vec![None];
-                contestants.extend(peers.iter().filter(|p| p.runs(workload)).map(|&p| Some(p)));
-                if round % 2 == 1 {
-                    contestants.reverse();
-                }
-                for contestant in contestants {
-                    let (name, mut command) = match contestant {
-                        None => {
-                            let mut c = Command::new(&exe);
-                            c.args(["--single", workload.name(), "--backend", ours])
-                                .arg("--threads")
-                                .arg(t.to_string())
-                                .arg("--data")
-                                .arg(data);
-                            (ours.to_string(), c)
-                        }
-                        Some(peer) => (
-                            peer.name().to_string(),
-                            peer.command(&python, workload, t, data),
-                        ),
-                    };
+        for (w, &workload) in plan.workloads.iter().enumerate() {
+            for &t in &plan.threads {
+                for contestant in plan.contestants(workload, round) {
+                    let name = plan.name(contestant);
+                    let mut command = plan.command(contestant, workload, t, data)?;
                     let run = measure(&mut command, &name, workload, t)?;
                     results.entry((w, t, name)).or_default().push(run);
                 }
             }
         }
     }
-    if args.peers || args.repeat > 1 {
-        let peaks = threads
+    if !plan.others.is_empty() || args.repeat > 1 {
+        let peaks = plan
+            .threads
             .iter()
             .map(|&t| (t, machine::peak_flops(t).max(peaks_before[&t])))
             .collect();
-        print_table(&workloads, &threads, ours, &peers, &results, &peaks);
+        let others: Vec<String> = plan.others.iter().map(|&c| plan.name(c)).collect();
+        print_table(&plan, &others, &results, &peaks);
     }
     Ok(())
 }
@@ -271,13 +339,12 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// GFLOP/s and its fraction of the FMA peak, peak memory against data plus parameters, and
 /// test accuracies.
 fn print_table(
-    workloads: &[Workload],
-    threads: &[usize],
-    ours: &str,
-    peers: &[Peer],
+    plan: &Plan,
+    peers: &[String],
     results: &BTreeMap<(usize, usize, String), Vec<Run>>,
     peaks: &BTreeMap<usize, f64>,
 ) {
+    let (workloads, threads, ours) = (&plan.workloads, &plan.threads, plan.ours);
     println!();
     println!("machine: {}", machine::cpu());
     for (t, p) in peaks {
@@ -287,30 +354,30 @@ fn print_table(
     let mut header = format!("| workload | threads | nn {ours} (s) |");
     let mut rule = "| --- | --- | --- |".to_string();
     for p in peers {
-        header += &format!(" {} (s) | {} / nn |", p.name(), p.name());
+        header += &format!(" {} (s) | {} / nn |", p, p);
         rule += " --- | --- |";
     }
     header += " nn GFLOP/s | of peak | nn peak RSS (MB) | data + params (MB) |";
     rule += " --- | --- | --- | --- |";
     for p in peers {
-        header += &format!(" {} peak RSS (MB) |", p.name());
+        header += &format!(" {} peak RSS (MB) |", p);
         rule += " --- |";
     }
     header += " test acc nn |";
     rule += " --- |";
     for p in peers {
-        header += &format!(" test acc {} |", p.name());
+        header += &format!(" test acc {} |", p);
         rule += " --- |";
     }
     println!("{header}\n{rule}");
     for (w, workload) in workloads.iter().enumerate() {
-        for &t in threads {
+        for &t in threads.iter() {
             let runs = |name: &str| results.get(&(w, t, name.to_string()));
             let Some(nn) = runs(ours) else { continue };
             let nn_s = median(nn.iter().map(|r| r.seconds).collect());
             let mut row = format!("| {} | {t} | {nn_s:.2} |", workload.name());
             for p in peers {
-                match runs(p.name()) {
+                match runs(p) {
                     Some(r) => {
                         let s = median(r.iter().map(|r| r.seconds).collect());
                         row += &format!(" {s:.2} | {:.2}× |", s / nn_s);
@@ -329,7 +396,7 @@ fn print_table(
                 rss(nn),
             );
             for p in peers {
-                match runs(p.name()) {
+                match runs(p) {
                     Some(r) => row += &format!(" {:.0} |", rss(r)),
                     None => row += " – |",
                 }
@@ -337,7 +404,7 @@ fn print_table(
             let acc = |r: &[Run]| median(r.iter().map(|r| r.test_accuracy).collect());
             row += &format!(" {:.1} % |", 100.0 * acc(nn));
             for p in peers {
-                match runs(p.name()) {
+                match runs(p) {
                     Some(r) => row += &format!(" {:.1} % |", 100.0 * acc(r)),
                     None => row += " – |",
                 }

@@ -5,6 +5,7 @@ mod evaluate;
 mod fit;
 mod gradcheck;
 mod save;
+mod training_loop;
 
 pub use builder::NetworkBuilder;
 pub use evaluate::{ConfusionMatrix, Evaluation, EVAL_CHUNK};
