@@ -233,3 +233,9 @@ pub fn network(
     };
     Ok((builder.build(backend, rng)?, config))
 }
+
+/// The README's Rust examples that are complete programs run as doc tests here (the crate
+/// that depends on every other); the fragments are marked `ignore`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -505,3 +505,32 @@ fn model_files_in_toml_and_json_build_any_stack() {
         "{e}"
     );
 }
+
+#[test]
+fn models_of_the_nn_command_are_library_model_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("faces.nn");
+    stdout(
+        nn().args([
+            "train", "--data", "shapes", "--size", "8", "--points", "30", "--model", "cnn",
+            "--epochs", "1", "--quiet", "--save",
+        ])
+        .arg(&model),
+    );
+    // The library opens what `nn train --save` wrote, with its preparation.
+    let trained = nn_data::model::open(&model, nn_core::Reference, &nn_conv::registry()).unwrap();
+    assert_eq!(trained.preparation.classes.len(), 3);
+    assert_eq!(trained.network.input_shape(), &[8, 8, 3]);
+    // Devices and large files that are not models fail at once, with one line.
+    #[cfg(unix)]
+    {
+        let started = std::time::Instant::now();
+        let e = error(nn().args(["info", "/dev/zero"]));
+        assert!(e.contains("/dev/zero: not a regular file"), "{e}");
+        assert!(started.elapsed().as_secs() < 10);
+    }
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![1u8; 32 << 20]).unwrap();
+    let e = error(nn().arg("info").arg(&big));
+    assert!(e.contains("wrong magic bytes"), "{e}");
+}

@@ -29,8 +29,6 @@
 //! these): `Network::load_with(path, backend, &nn_conv::registry())`. The [`presets`] are the
 //! named architectures of the `nn` command and the benchmarks (`logistic`, `mlp:…`, `cnn`).
 
-#![warn(missing_docs)]
-
 mod conv2d;
 mod flatten;
 mod pool;

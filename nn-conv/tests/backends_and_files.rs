@@ -215,3 +215,25 @@ fn bad_shapes_are_errors_naming_the_layer() {
         .to_string();
     assert!(e.contains("(2, 8, 8, 1)"), "{e}");
 }
+
+#[test]
+fn threads_share_one_trained_cnn() {
+    // Convolutions borrow their scratch memory from each inference pass, so one network
+    // serves several threads, each getting exactly the answers of one thread.
+    let (x, y) = data();
+    let mut net = cnn(Simd::new());
+    let config = FitConfig::new(Optimizer::adam(0.01))
+        .epochs(2)
+        .batch_size(8);
+    net.fit(&x, &y, &config, &mut Rng::seed(5)).unwrap();
+    let alone = net.predict_proba(&x).unwrap();
+    let net = &net;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| net.predict_proba(&x).unwrap()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), alone);
+        }
+    });
+}

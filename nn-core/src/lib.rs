@@ -25,8 +25,6 @@
 //! assert_eq!(net.predict(&x)?, vec![0, 1, 0, 1]);
 //! # Ok::<(), nn_core::Error>(())
 //! ```
-#![warn(missing_docs)]
-
 pub mod backend;
 mod error;
 mod float;

@@ -44,8 +44,6 @@
 //! [`table::MAX_CSV_BYTES`]. Paths are `impl AsRef<Path>`: `&str`, `String`, `&Path` and
 //! `PathBuf` all work.
 
-#![warn(missing_docs)]
-
 pub mod builtin;
 pub mod course_h5;
 mod dataset;

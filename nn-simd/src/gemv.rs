@@ -74,7 +74,9 @@ impl<T: Lanes> WithSimd for Axpy4<'_, T> {
 ///
 /// `m.col_stride() == 1` and `i < m.nrows()`.
 unsafe fn row<'a, T>(m: MatRef<'a, T>, i: usize) -> &'a [T] {
-    std::slice::from_raw_parts(m.as_ptr().offset(i as isize * m.row_stride()), m.ncols())
+    // SAFETY: row i starts i·row_stride elements in and, with a column stride of 1, holds
+    // ncols contiguous elements of the matrix (the caller's contract).
+    unsafe { std::slice::from_raw_parts(m.as_ptr().offset(i as isize * m.row_stride()), m.ncols()) }
 }
 
 /// Computes `C = α·A·B` (or adds it) if it is a matrix–vector product whose matrix has

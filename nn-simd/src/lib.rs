@@ -5,7 +5,7 @@
 //! the number of threads.
 //!
 //! - Matrix multiply: `faer`, cut into a fixed partition of output blocks computed in parallel
-//!   by `rayon` (see [`gemm`](crate::gemm) in the source).
+//!   by `rayon` (see `gemm.rs` in the source).
 //! - Element-wise kernels (activations and their derivatives, `exp`, softmax rows, bias add,
 //!   column sums, products, `axpy`, sums of squares, the momentum, RMSprop and Adam updates):
 //!   written once with `pulp` for `f32` and `f64`, dispatched at run time to the best
@@ -26,8 +26,6 @@
 //! assert_eq!(net.predict(&x)?, vec![1, 0]);
 //! # Ok::<(), nn_core::Error>(())
 //! ```
-#![warn(missing_docs)]
-
 mod chunks;
 mod gemm;
 mod gemv;

@@ -170,10 +170,6 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         }
     }
 
-    fn name(&self) -> String {
-        self.spec().to_string()
-    }
-
     fn input_shape(&self) -> &[usize] {
         &self.shape
     }

@@ -4,7 +4,7 @@
 //! its input, and reuses these buffers from step to step. The network hands each layer its input
 //! again in `backward`, so nothing is copied to be cached. Inference ([`Layer::infer`]) writes
 //! into buffers the caller owns, so a trained network can serve several threads. Every inner
-//! loop is a [`Backend`](crate::Backend) kernel.
+//! loop is a [`Backend`] kernel.
 //!
 //! Each kind is described once, by a [`LayerConfig`] type in the kind's own file
 //! ([`DenseConfig`], [`ReluConfig`], …); [`LayerRegistry::core`] lists them.
@@ -74,10 +74,15 @@ pub trait Layer<T: Float>: Send + Sync {
     fn spec(&self) -> LayerSpec;
 
     /// The kind: [`LayerConfig::KIND`] of its config type.
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> &'static str {
+        self.spec().kind()
+    }
 
-    /// A readable name with the sizes, e.g. `Dense(12288→20)`.
-    fn name(&self) -> String;
+    /// A readable name, by default its description's `Display`; layers with sizes say them,
+    /// e.g. `Dense(12288→20)`.
+    fn name(&self) -> String {
+        self.spec().to_string()
+    }
 
     /// The shape of one input example.
     fn input_shape(&self) -> &[usize];
