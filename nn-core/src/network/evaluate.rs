@@ -148,7 +148,7 @@ pub(crate) fn count_correct<T: Float>(
 /// Examples per forward pass in prediction and evaluation: larger sets go through in chunks
 /// of this many, so the layers' buffers stay the size of a chunk (a convolutional network
 /// evaluated on 4000 images at once would otherwise hold every activation of all of them).
-pub const EVAL_CHUNK: usize = 32;
+pub const EVAL_CHUNK: usize = 16;
 
 /// What one pass over a labelled set gathered.
 struct Pass {
