@@ -149,7 +149,8 @@ impl Data {
 /// # Errors
 ///
 /// The loader's error, naming the file.
-pub fn load(workload: Workload, data: &Path) -> Result<Data, DataError> {
+pub fn load(workload: Workload, data: impl AsRef<Path>) -> Result<Data, DataError> {
+    let data = data.as_ref();
     let volumes = matches!(workload, Workload::Cnn | Workload::CnnRgb);
     match workload {
         Workload::Logistic | Workload::Deep | Workload::CnnRgb => {

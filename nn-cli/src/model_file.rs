@@ -25,7 +25,6 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use nn_conv::{AvgPoolConfig, Conv2dConfig, MaxPoolConfig};
 use nn_core::layer::{LayerRegistry, LayerSpec};
 use nn_core::Init;
 use serde::Deserialize;
@@ -87,12 +86,13 @@ impl ModelFile {
         })
     }
 
-    /// Whether the network takes flattened examples (no convolution or pooling layer).
+    /// Whether the network takes flattened examples: its layers accept rows of features
+    /// (a layer that needs image volumes, such as a convolution, refuses them).
     pub fn flat(&self) -> bool {
-        !self
-            .layers
+        self.layers
             .iter()
-            .any(|l| l.is::<Conv2dConfig>() || l.is::<MaxPoolConfig>() || l.is::<AvgPoolConfig>())
+            .try_fold(vec![1], |shape, l| l.config().output_shape(&shape))
+            .is_ok()
     }
 }
 
@@ -100,6 +100,10 @@ impl ModelFile {
 fn read_text(path: &Path) -> Result<String> {
     use std::io::Read;
     let context = || format!("{}: cannot read the model file", path.display());
+    // Checked before opening (a FIFO would block the open) and again after.
+    if !std::fs::metadata(path).with_context(context)?.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
     let file = std::fs::File::open(path).with_context(context)?;
     if !file.metadata().with_context(context)?.is_file() {
         bail!("{}: not a regular file", path.display());

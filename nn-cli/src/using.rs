@@ -162,7 +162,10 @@ pub fn predict(a: PredictArgs) -> Result<()> {
             .context("the model gives no probabilities")?;
         // The preparation was checked against the network when the file was read: one name
         // per probability.
-        let name = &prepare.classes[class];
+        let name = prepare
+            .classes
+            .get(class)
+            .context("the model has fewer class names than outputs")?;
         if a.output.json {
             println!(
                 "{}",

@@ -72,7 +72,7 @@ impl Padding {
             Padding::Same => {
                 let total = |n: usize, k: usize, s: usize| {
                     let out = n.div_ceil(s.max(1));
-                    ((out.max(1) - 1) * s + k).saturating_sub(n)
+                    ((out.max(1) - 1).saturating_mul(s).saturating_add(k)).saturating_sub(n)
                 };
                 let (th, tw) = (
                     total(input[0], kernel[0], stride[0]),
@@ -165,7 +165,10 @@ impl LayerConfig for Conv2dConfig {
 
     fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
         let [kh, kw] = self.kernel;
-        vec![vec![self.filters, kh, kw, input[2]], vec![self.filters]]
+        match input {
+            &[_, _, c] => vec![vec![self.filters, kh, kw, c], vec![self.filters]],
+            _ => Vec::new(),
+        }
     }
 
     fn build<T: Float>(

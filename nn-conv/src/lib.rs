@@ -3,8 +3,8 @@
 //! Convolutional networks over image volumes `(m, h, w, c)`, channels last as the course and
 //! the image files lay them out: [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`],
 //! layers of `nn-core` that go in the same network as dense layers and train on any backend
-//! (every inner loop is a backend kernel: image-to-column and its adjoint, the products,
-//! pooling). This crate does not depend on `nn-simd`; pass `Simd` to `build` for speed.
+//! (convolution and pooling are operations of the backend's window family, which chooses how
+//! to compute them). This crate does not depend on `nn-simd`; pass `Simd` to `build` for speed.
 //!
 //! ```
 //! use nn_conv::{ConvLayers, Padding};

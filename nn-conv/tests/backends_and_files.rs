@@ -237,3 +237,20 @@ fn threads_share_one_trained_cnn() {
         }
     });
 }
+
+#[test]
+fn absurd_windows_are_errors_not_panics() {
+    // Sizes that overflow the padding or index arithmetic, as a hostile description has them.
+    for (kernel, padding) in [
+        (usize::MAX, Padding::Same),
+        (1 << 40, Padding::Same),
+        (3, Padding::uniform(usize::MAX / 2)),
+    ] {
+        let built = Network::<f32>::builder(&[8, 8, 3])
+            .conv2d(1, kernel, padding)
+            .flatten()
+            .dense(1)
+            .build(Reference, &mut Rng::seed(0));
+        assert!(built.is_err(), "kernel {kernel} with {padding:?} built");
+    }
+}

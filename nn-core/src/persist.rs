@@ -232,12 +232,18 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
         path: path.to_path_buf(),
         source,
     };
+    let not_regular = || Error::Format {
+        path: path.to_path_buf(),
+        message: "not a regular file (a model is a file written by `save`)".into(),
+    };
+    // Before opening: opening a FIFO would wait for a writer. Again after: the path may have
+    // changed in between.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(not_regular());
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
-        return Err(Error::Format {
-            path: path.to_path_buf(),
-            message: "not a regular file (a model is a file written by `save`)".into(),
-        });
+        return Err(not_regular());
     }
     let mut bytes = Vec::with_capacity(HEADER_LEN);
     let mut reader = file.take(HEADER_LEN as u64);
@@ -254,7 +260,8 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over
 /// `path`: readers see the old file or the new one, never a mix.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,

@@ -251,3 +251,25 @@ fn nan_inputs_are_refused_and_a_nan_gradient_stops_training() {
         .unwrap_err();
     assert_eq!(e.to_string(), "invalid input: x: example 1, value 1 is NaN");
 }
+
+#[test]
+fn layers_too_large_to_allocate_are_refused_before_they_are_built() {
+    use nn_core::layer::MAX_LAYER_PARAMETERS;
+    let e = Network::<f32>::builder(&[12288])
+        .dense(1 << 26)
+        .build(Reference, &mut Rng::seed(0))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains(&format!("more than {MAX_LAYER_PARAMETERS} parameters")),
+        "{e}"
+    );
+    let e = Network::<f32>::builder(&[4])
+        .dense(usize::MAX)
+        .build(Reference, &mut Rng::seed(0))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("parameters") || e.contains("too large"), "{e}");
+}

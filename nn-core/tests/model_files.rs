@@ -94,8 +94,7 @@ fn training_resumes_exactly_after_save_and_load() {
     first.fit(&x, &y, &config(3), &mut rng).unwrap();
     let bytes = first.to_bytes().unwrap();
     let mut resumed =
-        Network::<f32>::from_bytes(&bytes, "mem".as_ref(), Reference, &LayerRegistry::core())
-            .unwrap();
+        Network::<f32>::from_bytes(&bytes, "mem", Reference, &LayerRegistry::core()).unwrap();
     assert_eq!(resumed.optimizer_state().unwrap().step(), 12);
     assert_eq!(resumed.optimizer_state().unwrap().epochs(), 3);
     let second = resumed.fit(&x, &y, &config(3), &mut rng).unwrap();
@@ -171,20 +170,15 @@ fn a_file_claiming_a_2_pow_40_element_tensor_is_refused() {
     bad.push(253);
     bad.extend_from_slice(&(1u64 << 40).to_le_bytes());
     bad.extend_from_slice(&good[at + 4..]);
-    let e = Network::<f32>::from_bytes(
-        &reseal(bad),
-        "huge.nn".as_ref(),
-        Reference,
-        &LayerRegistry::core(),
-    )
-    .err()
-    .unwrap();
+    let e = Network::<f32>::from_bytes(&reseal(bad), "huge.nn", Reference, &LayerRegistry::core())
+        .err()
+        .unwrap();
     assert!(e.to_string().starts_with("huge.nn: corrupt model"), "{e}");
 
     // A header claiming a 2^40-byte payload is refused before reading it.
     let mut bad = good.clone();
     bad[16..24].copy_from_slice(&(1u64 << 40).to_le_bytes());
-    let e = Network::<f32>::from_bytes(&bad, "huge.nn".as_ref(), Reference, &LayerRegistry::core())
+    let e = Network::<f32>::from_bytes(&bad, "huge.nn", Reference, &LayerRegistry::core())
         .err()
         .unwrap();
     assert!(e.to_string().contains("limit"), "{e}");
@@ -192,7 +186,7 @@ fn a_file_claiming_a_2_pow_40_element_tensor_is_refused() {
     // A newer format version is refused with advice.
     let mut bad = good;
     bad[8] = 9;
-    let e = Network::<f32>::from_bytes(&bad, "new.nn".as_ref(), Reference, &LayerRegistry::core())
+    let e = Network::<f32>::from_bytes(&bad, "new.nn", Reference, &LayerRegistry::core())
         .err()
         .unwrap();
     assert!(e.to_string().contains("format version 9"), "{e}");

@@ -149,7 +149,7 @@ impl Preparation {
             ));
         }
         let (outputs, classes) = (network.outputs(), self.classes.len());
-        if !(classes == outputs || (outputs == 1 && classes == 2)) {
+        if classes != if outputs == 1 { 2 } else { outputs } {
             return Err(format!(
                 "{classes} class names for a network with {outputs} outputs (one output is two \
                  classes; otherwise one output per class)"
@@ -160,10 +160,11 @@ impl Preparation {
         }
         if let Some(s) = &self.standardizer {
             let n: usize = self.example_shape.iter().product();
-            let finite = s.mean.iter().chain(&s.std).all(|v| v.is_finite());
+            let finite = s.mean.iter().all(|v| v.is_finite())
+                && s.std.iter().all(|v| v.is_finite() && *v > 0.0);
             if s.mean.len() != n || s.std.len() != n || !finite {
                 return Err(format!(
-                    "the standardiser has {} means and {} deviations (all finite: {finite}) \
+                    "the standardiser has {} means and {} deviations (all finite, deviations positive: {finite}) \
                      for {n} features",
                     s.mean.len(),
                     s.std.len()

@@ -82,6 +82,23 @@ fn hostile_preparations_are_refused_when_the_file_is_read() {
         e.contains("0 class names for a network with 1 outputs"),
         "{e}"
     );
+    // One class name for one output (two are needed: the output is P(class 1)).
+    let mut p = images(4, 3);
+    p.classes.truncate(1);
+    write_raw(&path, &net, &p);
+    let e = open_error(&path);
+    assert!(
+        e.contains("1 class names for a network with 1 outputs"),
+        "{e}"
+    );
+    // A deviation of zero would divide by zero.
+    let mut p = images(4, 3);
+    p.standardizer = Some(nn_data::Standardizer {
+        mean: vec![0.0; 12],
+        std: vec![0.0; 12],
+    });
+    write_raw(&path, &net, &p);
+    assert!(open_error(&path).contains("deviations positive: false"));
     // Huge images that the network's input does not even match.
     let mut p = images(60000, 60000);
     p.example_shape = vec![12];

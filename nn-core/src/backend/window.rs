@@ -78,6 +78,17 @@ impl Window {
                  {kernel_h}×{kernel_w} window (else some outputs see only padding)"
             )));
         }
+        let patch = kernel_h
+            .checked_mul(kernel_w)
+            .and_then(|n| n.checked_mul(channels));
+        let positions = ((padded_h - kernel_h) / stride_h + 1)
+            .checked_mul((padded_w - kernel_w) / stride_w + 1);
+        if patch.is_none() || positions.is_none() {
+            return Err(Error::Config(format!(
+                "a {kernel_h}×{kernel_w} window over {channels} channels of a {height}×{width} \
+                 input is too large to index"
+            )));
+        }
         Ok(Window {
             batch,
             height,

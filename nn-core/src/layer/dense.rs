@@ -64,7 +64,10 @@ impl LayerConfig for DenseConfig {
     }
 
     fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
-        vec![vec![self.units, input[0]], vec![self.units]]
+        match input {
+            &[n_in] => vec![vec![self.units, n_in], vec![self.units]],
+            _ => Vec::new(),
+        }
     }
 
     fn build<T: Float>(

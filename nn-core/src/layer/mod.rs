@@ -23,7 +23,7 @@ pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use registry::LayerRegistry;
 pub use softmax::{Softmax, SoftmaxConfig};
-pub use spec::{needs_flat, DynLayerConfig, LayerConfig, LayerSpec};
+pub use spec::{needs_flat, DynLayerConfig, LayerConfig, LayerSpec, MAX_LAYER_PARAMETERS};
 
 use crate::backend::ConvWorkspace;
 use crate::error::{shape_str, Error, Result};

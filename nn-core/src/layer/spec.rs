@@ -102,6 +102,10 @@ impl<C: LayerConfig> DynLayerConfig for C {
     }
 }
 
+/// The most parameters one layer may have (2²⁸, 1 GiB of `f32`): a description asking for
+/// more (in a model file or a TOML model description) is refused before anything is allocated.
+pub const MAX_LAYER_PARAMETERS: usize = 1 << 28;
+
 /// Any layer's description: a [`LayerConfig`] of a registered kind.
 ///
 /// ```
@@ -144,7 +148,9 @@ impl LayerSpec {
         serde_json::Value::Object(object)
     }
 
-    /// Builds the layer for examples of `input` (the shape checked first).
+    /// Builds the layer for examples of `input`: the description validated, the shape
+    /// checked and the parameters counted (at most [`MAX_LAYER_PARAMETERS`]) before anything
+    /// is allocated.
     pub fn build<T: Float>(
         &self,
         input: &[usize],
@@ -153,6 +159,21 @@ impl LayerSpec {
     ) -> Result<Box<dyn Layer<T>>> {
         self.0.validate()?;
         self.0.output_shape(input)?;
+        let count = self
+            .0
+            .param_shapes(input)
+            .iter()
+            .try_fold(0usize, |total, shape| {
+                let n = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+                total.checked_add(n)
+            });
+        if count.is_none_or(|n| n > MAX_LAYER_PARAMETERS) {
+            return Err(Error::Config(format!(
+                "{} over examples of {input:?} would have more than {MAX_LAYER_PARAMETERS} \
+                 parameters",
+                self.0
+            )));
+        }
         T::build_layer(&*self.0, input, init, rng)
     }
 }

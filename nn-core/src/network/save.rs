@@ -155,7 +155,7 @@ impl<T: Float> Network<T> {
     /// Rebuilds a network from a model file's bytes; `path` names the source in errors.
     pub fn from_bytes(
         bytes: &[u8],
-        path: &Path,
+        path: impl AsRef<Path>,
         backend: impl IntoBackend<T>,
         registry: &LayerRegistry,
     ) -> Result<Self> {
@@ -165,15 +165,22 @@ impl<T: Float> Network<T> {
     /// Rebuilds a network and its sections from a model file's bytes.
     pub fn from_bytes_with_sections(
         bytes: &[u8],
-        path: &Path,
+        path: impl AsRef<Path>,
         backend: impl IntoBackend<T>,
         registry: &LayerRegistry,
     ) -> Result<(Self, Vec<Section>)> {
+        let path = path.as_ref();
         let err = |message: String| Error::Format {
             path: path.to_path_buf(),
             message,
         };
         let file: ModelFile = persist::from_bytes(bytes, path)?;
+        if file.element != "f32" && file.element != "f64" {
+            return Err(err(format!(
+                "parameters of element type {:?}, not f32 or f64",
+                file.element
+            )));
+        }
         super::example_size(&file.input_shape).map_err(|e| err(e.to_string()))?;
         let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(file.layers.len().min(64));
         let mut shape = file.input_shape.clone();
