@@ -398,6 +398,12 @@ impl<T: Float> Layer<T> for Conv2d<T> {
         &self.dx
     }
 
+    fn release_buffers(&mut self) {
+        self.z = Default::default();
+        self.dx = Default::default();
+        self.workspace = Default::default();
+    }
+
     fn visit_params(&mut self, visit: &mut dyn FnMut(ParamMut<'_, T>)) {
         visit(ParamMut {
             name: "W",

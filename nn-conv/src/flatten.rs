@@ -132,4 +132,9 @@ impl<T: Float> Layer<T> for Flatten<T> {
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
     }
+
+    fn release_buffers(&mut self) {
+        self.y = Default::default();
+        self.dx = Default::default();
+    }
 }

@@ -252,4 +252,10 @@ impl<T: Float, K: PoolKind> Layer<T> for Pool2d<T, K> {
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
     }
+
+    fn release_buffers(&mut self) {
+        self.y = Default::default();
+        self.arg = Default::default();
+        self.dx = Default::default();
+    }
 }

@@ -11,7 +11,8 @@ pub struct Tensor<T> {
     data: Vec<T>,
 }
 
-/// The empty tensor of shape `(0,)`, holding no memory (a placeholder for reused buffers).
+/// A placeholder holding no memory (no shape, no elements): a buffer that is resized before
+/// use, or taken out of a layer while it is refilled. Not a tensor to compute with.
 impl<T> Default for Tensor<T> {
     fn default() -> Self {
         Tensor {

@@ -226,4 +226,9 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
     fn input_grad(&self) -> &Tensor<T> {
         &self.dz
     }
+
+    fn release_buffers(&mut self) {
+        self.a = Default::default();
+        self.dz = Default::default();
+    }
 }

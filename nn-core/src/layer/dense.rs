@@ -236,6 +236,11 @@ impl<T: Float> Layer<T> for Dense<T> {
         &self.da
     }
 
+    fn release_buffers(&mut self) {
+        self.z = Default::default();
+        self.da = Default::default();
+    }
+
     fn visit_params(&mut self, visit: &mut dyn FnMut(ParamMut<'_, T>)) {
         visit(ParamMut {
             name: "W",

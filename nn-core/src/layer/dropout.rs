@@ -178,4 +178,10 @@ impl<T: Float> Layer<T> for Dropout<T> {
     fn input_grad(&self) -> &Tensor<T> {
         &self.dx
     }
+
+    fn release_buffers(&mut self) {
+        self.mask = Default::default();
+        self.a = Default::default();
+        self.dx = Default::default();
+    }
 }

@@ -126,6 +126,11 @@ pub trait Layer<T: Float>: Send + Sync {
     /// `∂J/∂input` from the last `backward`.
     fn input_grad(&self) -> &Tensor<T>;
 
+    /// Frees what `forward` keeps for `backward` (outputs, input gradients, scratch); the next
+    /// `forward` allocates it again. `fit` calls it when it returns, so that a trained network
+    /// holds its parameters and little else while it serves predictions.
+    fn release_buffers(&mut self) {}
+
     /// Lends each parameter and its gradient, in a fixed order.
     fn visit_params(&mut self, _visit: &mut dyn FnMut(ParamMut<'_, T>)) {}
 

@@ -133,4 +133,9 @@ impl<T: Float> Layer<T> for Softmax<T> {
     fn input_grad(&self) -> &Tensor<T> {
         &self.dz
     }
+
+    fn release_buffers(&mut self) {
+        self.a = Default::default();
+        self.dz = Default::default();
+    }
 }

@@ -148,7 +148,7 @@ pub(crate) fn count_correct<T: Float>(
 /// Examples per forward pass in prediction and evaluation: larger sets go through in chunks
 /// of this many, so the layers' buffers stay the size of a chunk (a convolutional network
 /// evaluated on 4000 images at once would otherwise hold every activation of all of them).
-pub const EVAL_CHUNK: usize = 16;
+pub const EVAL_CHUNK: usize = 32;
 
 /// What one pass over a labelled set gathered.
 struct Pass {
@@ -163,10 +163,9 @@ struct Pass {
 /// The memory of one inference pass, owned by the caller so that the network is only read.
 #[derive(Default)]
 struct Buffers<T> {
-    /// The current layer's input (after a pass: the logits).
-    ping: Tensor<T>,
-    /// The current layer's output.
-    pong: Tensor<T>,
+    /// Each layer's output (the last: the logits). One buffer per layer keeps each at its
+    /// size from chunk to chunk, so nothing is cleared or reallocated after the first.
+    outputs: Vec<Tensor<T>>,
     /// What layers borrow (convolution columns, pooling indices).
     scratch: Scratch<T>,
     /// Where the loss writes `∂J/∂logits` (unused).
@@ -174,13 +173,14 @@ struct Buffers<T> {
 }
 
 impl<T: Float> Network<T> {
-    /// The logits of the batch `x` in evaluation mode, into `b.ping`.
+    /// The logits of the batch `x` in evaluation mode, into the last of `b.outputs`.
     fn infer_into(&self, x: &Tensor<T>, b: &mut Buffers<T>) -> Result<()> {
         self.check_batch("forward", x)?;
+        b.outputs.resize_with(self.layers.len(), Tensor::default);
         for (i, layer) in self.layers.iter().enumerate() {
-            let input = if i == 0 { x } else { &b.ping };
-            layer.infer(&*self.backend, input, &mut b.pong, &mut b.scratch)?;
-            std::mem::swap(&mut b.ping, &mut b.pong);
+            let (done, rest) = b.outputs.split_at_mut(i);
+            let input = if i == 0 { x } else { &done[i - 1] };
+            layer.infer(&*self.backend, input, &mut rest[0], &mut b.scratch)?;
         }
         Ok(())
     }
@@ -197,7 +197,8 @@ impl<T: Float> Network<T> {
         let mut b = Buffers::default();
         if m <= EVAL_CHUNK {
             self.infer_into(x, &mut b)?;
-            return each(&b.ping, 0..m, &mut b.d_logits);
+            let logits = b.outputs.last().expect("a network has layers");
+            return each(logits, 0..m, &mut b.d_logits);
         }
         let mut rows = Vec::with_capacity(EVAL_CHUNK);
         let mut chunk = Tensor::default();
@@ -207,7 +208,8 @@ impl<T: Float> Network<T> {
             rows.extend(start..end);
             x.gather_rows_into(&rows, &mut chunk);
             self.infer_into(&chunk, &mut b)?;
-            each(&b.ping, start..end, &mut b.d_logits)?;
+            let logits = b.outputs.last().expect("a network has layers");
+            each(logits, start..end, &mut b.d_logits)?;
         }
         Ok(())
     }

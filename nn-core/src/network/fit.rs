@@ -367,6 +367,9 @@ impl<T: Float> Network<T> {
             &mut state,
         );
         self.optimizer = Some(state);
+        for layer in &mut self.layers {
+            layer.release_buffers();
+        }
         let history = result?;
         self.training = Some(TrainingSummary {
             optimizer: config.optimizer,
