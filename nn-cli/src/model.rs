@@ -105,9 +105,16 @@ impl Model {
         shape: &[usize],
         head: Head,
         dropout: Option<f64>,
+        init: Option<Init>,
     ) -> Result<NetworkBuilder<T>> {
+        if let (Model::File(path, _), Some(_)) = (self, init) {
+            bail!(
+                "--init applies to the presets; with {} name the initialiser in the file",
+                path.display()
+            );
+        }
         let b = Network::<T>::builder(shape)
-            .init(self.init())
+            .init(init.unwrap_or(self.init()))
             .layers(self.hidden(shape, dropout)?);
         Ok(head.apply(b))
     }

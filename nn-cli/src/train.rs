@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use nn_conv::presets::{Head, Preset};
 use nn_core::{
-    Control, Decay, EpochRecord, FitConfig, History, Network, Observer, Optimizer, Rng, StepInfo,
-    StopReason, Tensor,
+    Control, Decay, EpochRecord, FitConfig, History, Init, Network, Observer, Optimizer, Rng,
+    StepInfo, StopReason, Tensor,
 };
 use nn_data::images::{Color, ImageOptions};
 use nn_data::model::Preparation;
@@ -88,6 +88,11 @@ pub struct TrainArgs {
     /// The probability of dropping a unit, after each hidden layer of a preset (0 to 1).
     #[arg(long)]
     dropout: Option<f64>,
+    /// The initialiser of a preset's weights: zeros, small_random, lecun_normal (the course's
+    /// N(0,1)/√n_in), xavier_normal, xavier_uniform or he (default: zeros for logistic, he
+    /// otherwise). A model file names its own.
+    #[arg(long, value_parser = parse_init)]
+    init: Option<Init>,
     /// Stop when the validation cost has not improved for this many epochs (a tenth of the
     /// training data is held out for validation) and keep the best weights.
     #[arg(long)]
@@ -110,6 +115,16 @@ pub struct TrainArgs {
     compute: Compute,
     #[command(flatten)]
     output: Output,
+}
+
+/// An initialiser by its name in model descriptions (nn-core's `Init`, through serde).
+fn parse_init(name: &str) -> Result<Init, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| {
+        format!(
+            "unknown initialiser {name:?}: use zeros, small_random, lecun_normal, \
+             xavier_normal, xavier_uniform or he"
+        )
+    })
 }
 
 /// `--loss`.
@@ -279,7 +294,7 @@ fn build(a: &TrainArgs, plan: &Plan, data: &Prepared, rng: &mut Rng) -> Result<N
     let head = head(a, data.train.classes())?;
     let net = plan
         .model
-        .builder(&data.prepare.example_shape, head, a.dropout)?
+        .builder(&data.prepare.example_shape, head, a.dropout, a.init)?
         .build(a.compute.backend()?, rng)
         .map_err(|e| plan.model.explain(e))?;
     if !a.output.quiet && !a.output.json {

@@ -32,7 +32,8 @@ pub struct EvalArgs {
 pub struct PredictArgs {
     /// The saved model.
     model: ModelPath,
-    /// Image files, any size or format the model's preparation can read (PNG, JPEG, BMP).
+    /// Image files, any size, in a format the model's preparation can read (PNG, JPEG, BMP,
+    /// GIF, WebP, TIFF).
     #[arg(required = true)]
     images: Vec<PathBuf>,
     #[command(flatten)]

@@ -534,3 +534,51 @@ fn models_of_the_nn_command_are_library_model_files() {
     let e = error(nn().arg("info").arg(&big));
     assert!(e.contains("wrong magic bytes"), "{e}");
 }
+
+#[test]
+fn presets_take_an_initialiser_and_folders_read_gifs() {
+    let out = stdout(nn().args([
+        "train",
+        "--data",
+        "xor",
+        "--model",
+        "mlp:8",
+        "--init",
+        "lecun_normal",
+        "--epochs",
+        "5",
+        "--quiet",
+    ]));
+    assert!(out.contains("test accuracy"), "{out}");
+    let bad = nn()
+        .args(["train", "--data", "xor", "--init", "gaussian"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown initialiser \"gaussian\""));
+    // A folder with a GIF among its JPEGs and PNGs (as the hymenoptera set has) loads without
+    // --skip-unreadable.
+    let dir = tempfile::tempdir().unwrap();
+    for (class, file) in [
+        ("a", "x.gif"),
+        ("a", "y.png"),
+        ("b", "z.png"),
+        ("b", "w.png"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(class)).unwrap();
+        let source = if file.ends_with(".gif") {
+            repo("nn-data/tests/data/imageNotFound.gif")
+        } else {
+            repo("nn-data/builtin/faces/face/000.png")
+        };
+        std::fs::copy(source, dir.path().join(class).join(file)).unwrap();
+    }
+    let out = stdout(
+        nn().args([
+            "train", "--model", "logistic", "--size", "8", "--epochs", "1", "--quiet", "--split",
+            "0.5", "--data",
+        ])
+        .arg(dir.path()),
+    );
+    assert!(out.contains("train accuracy"), "{out}");
+}

@@ -1,6 +1,7 @@
 //! Image files: folders with one sub-folder per class (like torchvision's `ImageFolder` and
 //! Keras's `image_dataset_from_directory`), and single images for prediction, with the same
-//! preprocessing: decoded by the `image` crate (PNG, JPEG, BMP; the format is read from the
+//! preprocessing: decoded by the `image` crate (PNG, JPEG, BMP, GIF (its first frame), WebP,
+//! TIFF; the format is read from the
 //! file's content, not its name), resized to a chosen size (64×64 by default, bilinear),
 //! as RGB or grayscale, pixel values 0–255 in `(h, w, c)` order.
 //!
@@ -156,7 +157,7 @@ impl ImageOptions {
     /// Decodes one image from its bytes (`path` names it in errors), resized and converted:
     /// `h·w·c` pixel values in `(h, w, c)` order.
     ///
-    /// The format is guessed from the content (PNG, JPEG, BMP), and the header's size is
+    /// The format is guessed from the content (PNG, JPEG, BMP, GIF, WebP, TIFF), and the header's size is
     /// checked against [`MAX_IMAGE_SIDE`] and [`MAX_IMAGE_BYTES`] before anything is decoded;
     /// the decoder itself runs with the same [`image::Limits`].
     ///
@@ -395,18 +396,28 @@ fn guess_format<'a>(
             message: e.to_string(),
         })?;
     let message = match reader.format() {
-        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Bmp) => return Ok(reader),
+        Some(
+            ImageFormat::Png
+            | ImageFormat::Jpeg
+            | ImageFormat::Bmp
+            | ImageFormat::Gif
+            | ImageFormat::WebP
+            | ImageFormat::Tiff,
+        ) => return Ok(reader),
         Some(other) => format!(
-            "a {} file: only PNG, JPEG and BMP are read",
+            "a {} file: only {READ_FORMATS} are read",
             format!("{other:?}").to_uppercase()
         ),
-        None => "not a PNG, JPEG or BMP file".into(),
+        None => format!("not a {} file", READ_FORMATS.replace(" and ", " or ")),
     };
     Err(DataError::Image {
         path: path.to_path_buf(),
         message,
     })
 }
+
+/// The formats read, for messages.
+const READ_FORMATS: &str = "PNG, JPEG, BMP, GIF, WebP and TIFF";
 
 /// The limits the decoder runs with: [`MAX_IMAGE_SIDE`] a side, [`MAX_IMAGE_BYTES`] allocated.
 fn decoder_limits() -> Limits {

@@ -4,7 +4,7 @@
 //!
 //! | source | function | examples |
 //! | --- | --- | --- |
-//! | a folder with one sub-folder of images per class (PNG, JPEG, BMP) | [`ImageOptions::load_folder`](images::ImageOptions::load_folder) | `(m, h, w, c)`, resized (64×64 RGB by default) |
+//! | a folder with one sub-folder of images per class (PNG, JPEG, BMP, GIF, WebP, TIFF) | [`ImageOptions::load_folder`](images::ImageOptions::load_folder) | `(m, h, w, c)`, resized (64×64 RGB by default) |
 //! | one image, preprocessed the same way (for prediction) | [`ImageOptions::load_image`](images::ImageOptions::load_image) | `(1, h, w, c)` |
 //! | the course's HDF5 files | [`course_h5::read_train`] / [`course_h5::read_test`], then `Dataset::from` | `(m, 64, 64, 3)` |
 //! | MNIST IDX files, gzipped or not | [`idx::mnist`], [`idx::read_pair`] | `(m, 28, 28, 1)` |

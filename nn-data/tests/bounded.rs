@@ -218,16 +218,22 @@ fn wrong_signatures_are_refused_before_reading_further() {
     let (e, _) = names(course_h5::read_train(&p), &p);
     assert!(!matches!(e, DataError::NotFormat { .. }), "{e:?}");
     // Images: the format comes from the content, whatever the name says.
-    let p = write(dir, "photo.png", b"GIF89a, not a PNG at all");
+    let p = write(
+        dir,
+        "photo.png",
+        b"\x00\x00\x01\x00, an icon, not a PNG at all",
+    );
     let (_, m) = names(ImageOptions::new().load_image(&p), &p);
     assert!(
-        m.ends_with("cannot decode the image (a GIF file: only PNG, JPEG and BMP are read)"),
+        m.ends_with(
+            "cannot decode the image (a ICO file: only PNG, JPEG, BMP, GIF, WebP and TIFF are read)"
+        ),
         "{m}"
     );
     let p = write(dir, "notes.jpg", b"just some text");
     let (_, m) = names(ImageOptions::new().load_image(&p), &p);
     assert!(
-        m.ends_with("cannot decode the image (not a PNG, JPEG or BMP file)"),
+        m.ends_with("cannot decode the image (not a PNG, JPEG, BMP, GIF, WebP or TIFF file)"),
         "{m}"
     );
     assert_no_large_allocation();

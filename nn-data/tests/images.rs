@@ -182,7 +182,9 @@ fn bad_folders_and_images_give_errors_naming_the_file() {
             .unwrap_err(),
     );
     assert!(
-        e.contains("dog/notes.png: cannot decode the image (not a PNG, JPEG or BMP file)"),
+        e.contains(
+            "dog/notes.png: cannot decode the image (not a PNG, JPEG, BMP, GIF, WebP or TIFF file)"
+        ),
         "{e}"
     );
     // Skipping reports both and keeps the rest.
