@@ -303,6 +303,12 @@ fn build(a: &TrainArgs, plan: &Plan, data: &Prepared, rng: &mut Rng) -> Result<N
             plan.model,
             net.parameter_count()
         );
+        // The layers with their output shapes and parameter counts (Keras's `summary()`).
+        for line in net.summary().lines().skip(1) {
+            if !line.starts_with("loss") {
+                println!("  {}", line.trim_start());
+            }
+        }
     }
     Ok(net)
 }

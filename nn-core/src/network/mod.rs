@@ -181,11 +181,12 @@ impl<T: Float> Network<T> {
     /// A one-line-per-layer description: name, output shape, parameter count.
     pub fn summary(&self) -> String {
         let mut s = format!("input {}\n", shape_str(&self.input_shape));
-        for (i, l) in self.layers.iter().enumerate() {
+        let names: Vec<String> = self.layers.iter().map(|l| l.name()).collect();
+        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        for (i, (l, name)) in self.layers.iter().zip(&names).enumerate() {
             let n: usize = l.params().iter().map(|p| p.len()).sum();
             s += &format!(
-                "{i:>3}  {:<24} → {:<16} {n:>10} params\n",
-                l.name(),
+                "{i:>3}  {name:<width$} → {:<16} {n:>10} params\n",
                 shape_str(l.output_shape())
             );
         }
