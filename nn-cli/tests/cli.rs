@@ -550,6 +550,11 @@ fn presets_take_an_initialiser_and_folders_read_gifs() {
         "--quiet",
     ]));
     assert!(out.contains("test accuracy"), "{out}");
+    // The flag reaches the layers: zeros in a hidden layer are refused as symmetric.
+    let e = error(nn().args([
+        "train", "--data", "xor", "--model", "mlp:8", "--init", "zeros",
+    ]));
+    assert!(e.contains("starts with all weights equal to 0"), "{e}");
     let bad = nn()
         .args(["train", "--data", "xor", "--init", "gaussian"])
         .output()

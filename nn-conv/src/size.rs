@@ -13,22 +13,25 @@ enum OneOrTwo {
     Two([usize; 2]),
 }
 
+impl From<OneOrTwo> for [usize; 2] {
+    fn from(size: OneOrTwo) -> Self {
+        match size {
+            OneOrTwo::One(n) => [n, n],
+            OneOrTwo::Two(p) => p,
+        }
+    }
+}
+
 /// Reads `3` as `[3, 3]` and `[3, 5]` as it is.
 pub(crate) fn one_or_two<'de, D: Deserializer<'de>>(d: D) -> Result<[usize; 2], D::Error> {
-    Ok(match OneOrTwo::deserialize(d)? {
-        OneOrTwo::One(n) => [n, n],
-        OneOrTwo::Two(p) => p,
-    })
+    Ok(OneOrTwo::deserialize(d)?.into())
 }
 
 /// Like [`one_or_two`], for an optional size.
 pub(crate) fn maybe_one_or_two<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<[usize; 2]>, D::Error> {
-    Ok(Option::<OneOrTwo>::deserialize(d)?.map(|s| match s {
-        OneOrTwo::One(n) => [n, n],
-        OneOrTwo::Two(p) => p,
-    }))
+    Ok(Option::<OneOrTwo>::deserialize(d)?.map(Into::into))
 }
 
 pub(crate) fn ones() -> [usize; 2] {

@@ -81,9 +81,11 @@ impl Window {
         let patch = kernel_h
             .checked_mul(kernel_w)
             .and_then(|n| n.checked_mul(channels));
-        let positions = ((padded_h - kernel_h) / stride_h + 1)
-            .checked_mul((padded_w - kernel_w) / stride_w + 1);
-        if patch.is_none() || positions.is_none() {
+        let (out_h, out_w) = (
+            (padded_h - kernel_h) / stride_h + 1,
+            (padded_w - kernel_w) / stride_w + 1,
+        );
+        if patch.is_none() || out_h.checked_mul(out_w).is_none() {
             return Err(Error::Config(format!(
                 "a {kernel_h}×{kernel_w} window over {channels} channels of a {height}×{width} \
                  input is too large to index"
@@ -100,8 +102,8 @@ impl Window {
             stride_w,
             pad_top: top,
             pad_left: left,
-            out_h: (padded_h - kernel_h) / stride_h + 1,
-            out_w: (padded_w - kernel_w) / stride_w + 1,
+            out_h,
+            out_w,
         })
     }
 

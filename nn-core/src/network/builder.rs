@@ -111,11 +111,6 @@ impl<T: Float> NetworkBuilder<T> {
         self
     }
 
-    /// The descriptions collected so far.
-    pub fn specs(&self) -> impl Iterator<Item = &LayerSpec> {
-        self.layers.iter().map(|(s, _)| s)
-    }
-
     /// Creates the layers, drawing initial weights from `rng`, and checks the whole:
     /// shapes chain, the loss suits the output, and no hidden layer starts symmetric.
     pub fn build(self, backend: impl IntoBackend<T>, rng: &mut Rng) -> Result<Network<T>> {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::layer::Scratch;
+use crate::layer::{batch_shape, Scratch};
 use crate::{Float, Loss, Network, Tensor};
 
 /// The figures of a network on a labelled set.
@@ -220,18 +220,13 @@ impl<T: Float> Network<T> {
     pub fn predict_proba(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         let mut part = Tensor::default();
         let mut values = Vec::new();
-        let mut shape = Vec::new();
         self.in_chunks(x, |logits, _, _| {
             self.loss.apply_output(&*self.backend, logits, &mut part);
             values.extend_from_slice(part.data());
-            shape = part.shape().to_vec();
             Ok(())
         })?;
-        if shape.is_empty() {
-            shape = vec![0, self.outputs()];
-        }
-        shape[0] = x.rows();
-        Tensor::from_vec(&shape, values)
+        let last = self.layers.last().expect("a network has layers");
+        Tensor::from_vec(&batch_shape(x.rows(), last.output_shape()), values)
     }
 
     /// The predicted class of each example: `σ(z) > 0.5` with one output, the arg-max of the
