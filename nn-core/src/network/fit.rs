@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{shape_str, Error, Result};
 use crate::optim::{Decay, Optimizer, OptimizerState};
+use super::TrainingSet;
 use crate::{Float, Network, Rng, Tensor};
 
 /// Early stopping on the validation cost.
@@ -325,6 +326,29 @@ impl<T: Float> Network<T> {
         rng: &mut Rng,
         observer: &mut dyn Observer,
     ) -> Result<History> {
+        let set = TrainingSet {
+            validation,
+            ..TrainingSet::new(x, y)
+        };
+        self.train_on(set, config, rng, observer)
+    }
+
+    /// Trains on `set` (examples, targets, validation data, augmentation) as `config` says,
+    /// drawing every random choice (shuffles, augmentation, dropout) from `rng`; `observer`
+    /// sees every step and epoch.
+    pub fn train_on(
+        &mut self,
+        set: TrainingSet<'_, T>,
+        config: &FitConfig,
+        rng: &mut Rng,
+        observer: &mut dyn Observer,
+    ) -> Result<History> {
+        let TrainingSet {
+            x,
+            y,
+            validation,
+            augment,
+        } = set;
         config.validate()?;
         self.check_batch("fit", x)?;
         if x.rows() != y.rows() {
@@ -358,8 +382,7 @@ impl<T: Float> Network<T> {
             _ => OptimizerState::new(config.optimizer, &sizes),
         };
         let result = self.train(
-            &train_x,
-            &train_y,
+            (&train_x, &train_y, augment),
             val.as_ref(),
             config,
             rng,

@@ -6,6 +6,7 @@ mod fit;
 mod gradcheck;
 mod save;
 mod training_loop;
+mod training_set;
 
 pub use builder::NetworkBuilder;
 pub use evaluate::{ConfusionMatrix, Evaluation, EVAL_CHUNK};
@@ -14,6 +15,7 @@ pub use fit::{
     TrainingSummary,
 };
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
+pub use training_set::{Augment, TrainingSet};
 
 use std::sync::Arc;
 

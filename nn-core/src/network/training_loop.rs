@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use super::evaluate::count_correct;
+use super::Augment;
 use super::fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
 };
@@ -14,9 +15,10 @@ use crate::optim::OptimizerState;
 use crate::{Float, Network, Rng, Tensor};
 
 /// The examples of a run and how they are cut into mini-batches.
-struct Batches<'a, T> {
+struct Batches<'a, T: Float> {
     x: &'a Tensor<T>,
     y: &'a Tensor<T>,
+    augment: Option<&'a dyn Augment<T>>,
     /// Examples per step.
     size: usize,
     /// Steps per epoch.
@@ -29,12 +31,16 @@ struct Batches<'a, T> {
 }
 
 impl<'a, T: Float> Batches<'a, T> {
-    fn new(x: &'a Tensor<T>, y: &'a Tensor<T>, size: Option<usize>) -> Self {
+    fn new(
+        (x, y, augment): (&'a Tensor<T>, &'a Tensor<T>, Option<&'a dyn Augment<T>>),
+        size: Option<usize>,
+    ) -> Self {
         let m = x.rows();
         let size = size.unwrap_or(m).min(m);
         Batches {
             x,
             y,
+            augment,
             size,
             count: m.div_ceil(size.max(1)),
             order: (0..m).collect(),
@@ -52,16 +58,19 @@ impl<'a, T: Float> Batches<'a, T> {
         }
     }
 
-    /// Mini-batch `b` of this epoch.
-    fn get(&mut self, b: usize) -> (&Tensor<T>, &Tensor<T>) {
+    /// Mini-batch `b` of this epoch, augmented if the run augments (drawing from `rng`).
+    fn get(&mut self, b: usize, rng: &mut Rng) -> Result<(&Tensor<T>, &Tensor<T>)> {
         let m = self.x.rows();
-        if self.size == m {
-            return (self.x, self.y);
+        if self.size == m && self.augment.is_none() {
+            return Ok((self.x, self.y));
         }
         let rows = &self.order[b * self.size..((b + 1) * self.size).min(m)];
         self.x.gather_rows_into(rows, &mut self.xb);
         self.y.gather_rows_into(rows, &mut self.yb);
-        (&self.xb, &self.yb)
+        if let Some(augment) = self.augment {
+            augment.augment(&mut self.xb, rng)?;
+        }
+        Ok((&self.xb, &self.yb))
     }
 }
 
@@ -151,15 +160,14 @@ impl<T: Float> Network<T> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn train(
         &mut self,
-        x: &Tensor<T>,
-        y: &Tensor<T>,
+        data: (&Tensor<T>, &Tensor<T>, Option<&dyn Augment<T>>),
         val: Option<&(Cow<'_, Tensor<T>>, Tensor<T>)>,
         config: &FitConfig,
         rng: &mut Rng,
         observer: &mut dyn Observer,
         state: &mut OptimizerState<T>,
     ) -> Result<History> {
-        let mut batches = Batches::new(x, y, config.batch_size);
+        let mut batches = Batches::new(data, config.batch_size);
         let mut history = History {
             step_costs: Vec::new(),
             epochs: Vec::new(),
@@ -257,7 +265,7 @@ impl<T: Float> Network<T> {
             ..Tally::default()
         };
         for b in 0..batches.count {
-            let (bx, by) = batches.get(b);
+            let (bx, by) = batches.get(b, rng)?;
             *steps += 1;
             let cost = self.step(bx, by, config, lr, rng, state, &mut tally, *steps)?;
             tally.cost_sum += cost * bx.rows() as f64;
