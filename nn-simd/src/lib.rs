@@ -31,14 +31,15 @@ mod gemm;
 mod gemv;
 mod kernels;
 mod lanes;
+mod normalization;
 mod ops;
 mod windows;
 
 use std::sync::Arc;
 
 use nn_core::backend::{
-    elementwise, losses, AdamStep, ConvAlgorithm, Elementwise, Gemm, Losses, Products, Updates,
-    Window, Windows,
+    elementwise, losses, AdamStep, ChannelCoefficients, ConvAlgorithm, Elementwise, Gemm, Losses,
+    Normalization, Products, Updates, Window, Windows,
 };
 use nn_core::{Activation, Backend};
 
@@ -232,6 +233,45 @@ macro_rules! impl_backend {
                     chunks::map2_sum(y_hat, y, d, 1, |y_hat, y, d| {
                         losses::squared_error(y_hat, y, scale, d)
                     })
+                })
+            }
+        }
+
+        impl Normalization<$t> for Simd {
+            fn channel_moments(&self, x: &[$t], mean: &mut [f64], var: &mut [f64]) {
+                self.run(x.len() > chunks::CHUNK, || {
+                    normalization::channel_moments(self.arch, x, mean, var)
+                })
+            }
+
+            fn channel_affine(&self, x: &[$t], scale: &[$t], shift: &[$t], y: &mut [$t]) {
+                self.run(x.len() > chunks::CHUNK, || {
+                    normalization::channel_affine(self.arch, x, scale, shift, y)
+                })
+            }
+
+            fn channel_grad_sums(
+                &self,
+                dy: &[$t],
+                x: &[$t],
+                mean: &[f64],
+                sum_dy: &mut [f64],
+                sum_dy_xc: &mut [f64],
+            ) {
+                self.run(x.len() > chunks::CHUNK, || {
+                    normalization::channel_grad_sums(self.arch, dy, x, mean, sum_dy, sum_dy_xc)
+                })
+            }
+
+            fn channel_combine(
+                &self,
+                dy: &[$t],
+                x: &[$t],
+                k: ChannelCoefficients<'_, $t>,
+                dx: &mut [$t],
+            ) {
+                self.run(x.len() > chunks::CHUNK, || {
+                    normalization::channel_combine(self.arch, dy, x, k, dx)
                 })
             }
         }

@@ -2,7 +2,7 @@
 //! with the tolerance stated at each check; results independent of the thread count.
 
 use nn_core::backend::prelude::*;
-use nn_core::backend::AdamStep;
+use nn_core::backend::{AdamStep, ChannelCoefficients};
 use nn_core::{Activation, Backend, Float, Init, Network, Reference, Rng, Transpose};
 use nn_simd::Simd;
 use proptest::prelude::*;
@@ -562,6 +562,124 @@ fn training_gives_identical_weights_with_1_2_and_4_threads() {
     let (_, reference_acc) = train(Reference);
     assert!(
         acc > 0.9 && (acc - reference_acc).abs() <= 0.02,
+        "simd {acc} reference {reference_acc}"
+    );
+}
+
+/// Batch norm's kernels on both backends for `rows × channels`, and the same bits whatever the
+/// number of threads.
+fn check_normalization<T: Float>(rows: usize, channels: usize, tol: f64)
+where
+    Simd: Backend<T>,
+    Reference: Backend<T>,
+{
+    let mut rng = Rng::seed((rows * 31 + channels) as u64);
+    let n = rows * channels;
+    // An offset mean, so that centring matters.
+    let x: Vec<T> = (0..n)
+        .map(|i| T::from_f64(3.0 + (i % 5) as f64) + rng.normal())
+        .collect();
+    let dy = random::<T>(n, &mut rng);
+    let k: Vec<Vec<T>> = (0..3).map(|_| random::<T>(channels, &mut rng)).collect();
+    let moments = |b: &dyn Backend<T>| {
+        let (mut mean, mut var) = (vec![0.0; channels], vec![0.0; channels]);
+        b.channel_moments(&x, &mut mean, &mut var);
+        let (mut sd, mut sdx) = (vec![0.0; channels], vec![0.0; channels]);
+        b.channel_grad_sums(&dy, &x, &mean, &mut sd, &mut sdx);
+        let mut y = vec![T::ZERO; n];
+        b.channel_affine(&x, &k[0], &k[1], &mut y);
+        let mut dx = vec![T::ZERO; n];
+        let coeffs = ChannelCoefficients {
+            k_dy: &k[0],
+            k_x: &k[1],
+            k_0: &k[2],
+        };
+        b.channel_combine(&dy, &x, coeffs, &mut dx);
+        (mean, var, sd, sdx, y, dx)
+    };
+    let (s, r) = (moments(&Simd::new()), moments(&Reference));
+    let what = |k: &str| format!("{k} {rows}×{channels} {}", T::NAME);
+    let sum_tol = if T::NAME == "f32" { 2e-5 } else { 1e-12 };
+    close(&what("mean"), &s.0, &r.0, sum_tol);
+    close(&what("var"), &s.1, &r.1, sum_tol);
+    // Sums of products of unit-sized values: tolerance relative to √rows.
+    let scale = (rows as f64).sqrt().max(1.0);
+    close(&what("Σdy"), &s.2, &r.2, sum_tol * scale);
+    close(&what("Σdy·(x−μ)"), &s.3, &r.3, sum_tol * scale);
+    // Fused multiply-adds of terms up to |x|·|k| ≈ 30 whose sum may cancel: the rounding
+    // is relative to the terms, not to the result.
+    close(&what("affine"), &s.4, &r.4, 32.0 * tol);
+    close(&what("combine"), &s.5, &r.5, 32.0 * tol);
+    for threads in [1, 2, 4] {
+        let t = moments(&Simd::with_threads(threads).unwrap());
+        assert!(
+            t == s,
+            "{}: differs with {threads} threads",
+            what("kernels")
+        );
+    }
+}
+
+#[test]
+fn normalization_kernels_match_the_reference() {
+    for (rows, channels) in [
+        (1, 1),
+        (7, 3),
+        (63, 64),
+        (64, 7),
+        (65, 65),
+        (1000, 16),
+        (4096, 32),
+        (20_000, 3),
+        (0, 4),
+    ] {
+        check_normalization::<f32>(rows, channels, 4e-7);
+        check_normalization::<f64>(rows, channels, 8e-16);
+    }
+}
+
+fn train_batch_norm<B: Backend<f32> + 'static>(backend: B) -> (Vec<Vec<f32>>, f64) {
+    let mut rng = Rng::seed(4);
+    let m = 400;
+    let x: Vec<f32> = (0..m * 12)
+        .map(|_| 5.0 + 3.0 * rng.normal::<f32>())
+        .collect();
+    let y: Vec<f32> = (0..m)
+        .map(|i| f32::from(u8::from((x[i * 12] - 5.0) * (x[i * 12 + 1] - 5.0) > 0.0)))
+        .collect();
+    let x = nn_core::Tensor::from_vec(&[m, 12], x).unwrap();
+    let y = nn_core::Tensor::from_vec(&[m, 1], y).unwrap();
+    let mut net = Network::builder(&[12])
+        .init(Init::He)
+        .dense(64)
+        .batch_norm()
+        .relu()
+        .dense(32)
+        .batch_norm()
+        .relu()
+        .dense(1)
+        .build(backend, &mut rng)
+        .unwrap();
+    let config = nn_core::FitConfig::new(nn_core::Optimizer::adam(0.01))
+        .epochs(30)
+        .batch_size(50);
+    net.fit(&x, &y, &config, &mut rng).unwrap();
+    let acc = net.evaluate(&x, &y).unwrap().accuracy.unwrap();
+    let state = net
+        .layers()
+        .iter()
+        .flat_map(|l| l.params().into_iter().chain(l.buffers()));
+    (state.map(|p| p.data().to_vec()).collect(), acc)
+}
+
+#[test]
+fn batch_norm_trains_alike_on_both_backends_and_any_thread_count() {
+    let (one, acc) = train_batch_norm(Simd::with_threads(1).unwrap());
+    assert_eq!(one, train_batch_norm(Simd::with_threads(2).unwrap()).0);
+    assert_eq!(one, train_batch_norm(Simd::with_threads(4).unwrap()).0);
+    let (_, reference_acc) = train_batch_norm(Reference);
+    assert!(
+        acc > 0.9 && (acc - reference_acc).abs() <= 0.03,
         "simd {acc} reference {reference_acc}"
     );
 }

@@ -6,12 +6,13 @@
 //! | products | [`Products`] | `gemm`, described by a [`Gemm`] (shapes, transposes, α, β) |
 //! | element-wise | [`Elementwise`] | activations and derivatives, bias add, column sums, softmax rows, `axpy`, … |
 //! | losses | [`Losses`] | cross-entropies from logits, squared error (cost and `dZ`) |
-//! | optimiser updates | [`Updates`] | momentum, RMSprop, Adam |
+//! | normalisation | [`Normalization`] | per-channel moments, affine maps and gradient sums of batch norm |
+//! | optimiser updates | [`Updates`] | momentum, RMSprop, Adam, AdamW |
 //! | windows | [`Windows`] | convolution and pooling over one [`Window`] geometry, forward and backward |
 //!
 //! Every method's default body is the plain reference loop (the course's "for loop"
 //! version), so [`Reference`] overrides nothing and a faster backend overrides only what it
-//! makes faster; every override is tested against the default. A backend implements the five
+//! makes faster; every override is tested against the default. A backend implements the six
 //! families and [`Backend`] (its name); a network holds it as `Arc<dyn Backend<T>>` (see
 //! [`IntoBackend`]).
 //!
@@ -21,6 +22,7 @@
 
 pub mod elementwise;
 pub mod losses;
+pub mod normalization;
 pub mod products;
 mod reference;
 pub mod updates;
@@ -29,6 +31,7 @@ pub mod windows;
 
 pub use elementwise::Elementwise;
 pub use losses::Losses;
+pub use normalization::{ChannelCoefficients, Normalization};
 pub use products::{Gemm, Products};
 pub use reference::{DirectReference, Reference};
 pub use updates::{AdamStep, Updates};
@@ -38,7 +41,9 @@ pub use windows::{ConvAlgorithm, ConvGrads, ConvWorkspace, Windows};
 /// The backend trait and its families, for code that calls kernels on a concrete backend
 /// (`use nn_core::backend::prelude::*;` then `Simd::new().gemm(…)`).
 pub mod prelude {
-    pub use super::{Backend, Elementwise, Gemm, Losses, Products, Updates, Windows};
+    pub use super::{
+        Backend, Elementwise, Gemm, Losses, Normalization, Products, Updates, Windows,
+    };
 }
 
 use std::sync::Arc;
@@ -74,9 +79,9 @@ pub enum Activation {
     Identity,
 }
 
-/// A complete backend: the five kernel families and a name.
+/// A complete backend: the six kernel families and a name.
 pub trait Backend<T: Float>:
-    Products<T> + Elementwise<T> + Losses<T> + Updates<T> + Windows<T> + Send + Sync
+    Products<T> + Elementwise<T> + Losses<T> + Normalization<T> + Updates<T> + Windows<T> + Send + Sync
 {
     /// A short name (`"reference"`, `"simd"`).
     fn name(&self) -> &'static str;

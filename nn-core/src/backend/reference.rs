@@ -1,7 +1,9 @@
 //! `Reference`: every kernel as the plain loop a student writes first (the families' default
 //! bodies). Slow, obviously right, and the oracle for faster backends.
 
-use super::{Backend, ConvAlgorithm, Elementwise, Losses, Products, Updates, Window, Windows};
+use super::{
+    Backend, ConvAlgorithm, Elementwise, Losses, Normalization, Products, Updates, Window, Windows,
+};
 use crate::Float;
 
 /// The plain-loop backend: overrides nothing.
@@ -11,6 +13,7 @@ pub struct Reference;
 impl<T: Float> Products<T> for Reference {}
 impl<T: Float> Elementwise<T> for Reference {}
 impl<T: Float> Losses<T> for Reference {}
+impl<T: Float> Normalization<T> for Reference {}
 impl<T: Float> Updates<T> for Reference {}
 impl<T: Float> Windows<T> for Reference {}
 
@@ -28,6 +31,7 @@ pub struct DirectReference;
 impl<T: Float> Products<T> for DirectReference {}
 impl<T: Float> Elementwise<T> for DirectReference {}
 impl<T: Float> Losses<T> for DirectReference {}
+impl<T: Float> Normalization<T> for DirectReference {}
 impl<T: Float> Updates<T> for DirectReference {}
 impl<T: Float> Windows<T> for DirectReference {
     fn conv_algorithm(&self, _g: &Window, _filters: usize) -> ConvAlgorithm {

@@ -10,6 +10,7 @@
 //! ([`DenseConfig`], [`ReluConfig`], …); [`LayerRegistry::core`] lists them.
 
 mod activation;
+mod batch_norm;
 mod dense;
 mod dropout;
 mod registry;
@@ -19,6 +20,7 @@ mod spec;
 pub use activation::{
     ActivationLayer, IdentityConfig, LeakyReluConfig, ReluConfig, SigmoidConfig, TanhConfig,
 };
+pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use registry::LayerRegistry;
@@ -138,6 +140,15 @@ pub trait Layer<T: Float>: Send + Sync {
     fn params(&self) -> Vec<&Tensor<T>> {
         Vec::new()
     }
+
+    /// State that is saved with the parameters but not trained (PyTorch's buffers: batch
+    /// norm's running mean and variance), in a fixed order.
+    fn buffers(&self) -> Vec<&Tensor<T>> {
+        Vec::new()
+    }
+
+    /// Lends each buffer, in the order of [`buffers`](Layer::buffers) (to load or restore it).
+    fn visit_buffers(&mut self, _visit: &mut dyn FnMut(&mut Tensor<T>)) {}
 }
 
 /// The batch shape `(m, shape…)` for `m` examples of `shape`.

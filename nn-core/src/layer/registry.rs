@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    DenseConfig, DropoutConfig, IdentityConfig, LayerConfig, LayerSpec, LeakyReluConfig,
-    ReluConfig, SigmoidConfig, SoftmaxConfig, TanhConfig,
+    BatchNormConfig, DenseConfig, DropoutConfig, IdentityConfig, LayerConfig, LayerSpec,
+    LeakyReluConfig, ReluConfig, SigmoidConfig, SoftmaxConfig, TanhConfig,
 };
 
 type Decode = fn(Value) -> Result<LayerSpec, String>;
@@ -37,7 +37,7 @@ impl LayerRegistry {
         }
     }
 
-    /// The kinds of `nn-core`: dense, the activations, softmax, dropout.
+    /// The kinds of `nn-core`: dense, the activations, softmax, dropout, batch norm.
     pub fn core() -> Self {
         let mut r = Self::empty();
         r.register::<DenseConfig>();
@@ -48,6 +48,7 @@ impl LayerRegistry {
         r.register::<IdentityConfig>();
         r.register::<SoftmaxConfig>();
         r.register::<DropoutConfig>();
+        r.register::<BatchNormConfig>();
         r
     }
 

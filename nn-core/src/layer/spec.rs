@@ -31,7 +31,8 @@ pub trait LayerConfig:
     /// cannot take them.
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
 
-    /// The shapes of the parameter tensors for inputs of `input`, in `visit_params` order.
+    /// The shapes of the stored tensors for inputs of `input`: the parameters in
+    /// `visit_params` order, then the buffers (running statistics) in `visit_buffers` order.
     fn param_shapes(&self, _input: &[usize]) -> Vec<Vec<usize>> {
         Vec::new()
     }

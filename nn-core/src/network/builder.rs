@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::layer::{
-    DenseConfig, DropoutConfig, Layer, LayerSpec, LeakyReluConfig, ReluConfig, SigmoidConfig,
-    SoftmaxConfig, TanhConfig,
+    BatchNormConfig, DenseConfig, DropoutConfig, Layer, LayerSpec, LeakyReluConfig, ReluConfig,
+    SigmoidConfig, SoftmaxConfig, TanhConfig,
 };
 use crate::{Float, Init, IntoBackend, Loss, Network, Rng};
 
@@ -105,6 +105,12 @@ impl<T: Float> NetworkBuilder<T> {
         self.layer(DropoutConfig::keep(keep_prob))
     }
 
+    /// Batch normalisation over the last axis (features or channels), PyTorch's defaults
+    /// (momentum 0.1, ε = 1e-5).
+    pub fn batch_norm(self) -> Self {
+        self.layer(BatchNormConfig::default())
+    }
+
     /// The loss (and with it the output function).
     pub fn loss(mut self, loss: Loss) -> Self {
         self.loss = loss;
@@ -136,7 +142,12 @@ impl<T: Float> NetworkBuilder<T> {
 /// the same gradient, so its units can never become different: refuse it.
 fn refuse_symmetric_hidden_layers<T: Float>(layers: &[Box<dyn Layer<T>>]) -> Result<()> {
     let with_params: Vec<usize> = (0..layers.len())
-        .filter(|&i| !layers[i].params().is_empty())
+        .filter(|&i| {
+            layers[i]
+                .params()
+                .first()
+                .is_some_and(|w| w.shape().len() > 1)
+        })
         .collect();
     for &i in with_params.iter().rev().skip(1) {
         let w = layers[i].params()[0];

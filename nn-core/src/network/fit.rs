@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::TrainingSet;
 use crate::error::{shape_str, Error, Result};
 use crate::optim::{Decay, Optimizer, OptimizerState};
-use super::TrainingSet;
 use crate::{Float, Network, Rng, Tensor};
 
 /// Early stopping on the validation cost.

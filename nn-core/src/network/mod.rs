@@ -197,7 +197,33 @@ impl<T: Float> Network<T> {
             self.loss,
             self.parameter_count()
         );
+        let buffers: usize = self
+            .layers
+            .iter()
+            .flat_map(|l| l.buffers())
+            .map(Tensor::len)
+            .sum();
+        if buffers > 0 {
+            s += &format!(" and {buffers} running statistics");
+        }
         s
+    }
+
+    /// Every parameter tensor then every buffer (running statistics), layer by layer: what
+    /// a snapshot of the network must copy.
+    pub(crate) fn state(&self) -> Vec<&Tensor<T>> {
+        self.layers
+            .iter()
+            .flat_map(|l| l.params().into_iter().chain(l.buffers()))
+            .collect()
+    }
+
+    /// Lends the tensors of [`state`](Network::state), in its order.
+    pub(crate) fn visit_state(&mut self, visit: &mut dyn FnMut(&mut Tensor<T>)) {
+        for layer in &mut self.layers {
+            layer.visit_params(&mut |p| visit(p.value));
+            layer.visit_buffers(visit);
+        }
     }
 
     /// Lends every parameter tensor and its gradient, in a fixed order.

@@ -85,10 +85,12 @@ fn layer_from_record<T: Float>(
         .build::<T>(input, Init::Zeros, &mut Rng::seed(0))
         .map_err(|e| e.to_string())?;
     let mut stored = record.params.iter();
-    layer.visit_params(&mut |p| {
+    let mut copy = |value: &mut crate::Tensor<T>| {
         let values = T::from_param_data(stored.next().expect("counted above"));
-        p.value.data_mut().copy_from_slice(&values);
-    });
+        value.data_mut().copy_from_slice(&values);
+    };
+    layer.visit_params(&mut |p| copy(p.value));
+    layer.visit_buffers(&mut |b| copy(b));
     Ok(layer)
 }
 
@@ -210,13 +212,14 @@ impl<T: Float> Network<T> {
     }
 }
 
-/// What a model file stores of a layer: its description and its parameters.
+/// What a model file stores of a layer: its description, its parameters, then its buffers.
 fn record_of<T: Float>(layer: &dyn Layer<T>) -> LayerRecord {
     LayerRecord {
         spec: layer.spec().to_json().to_string().into_bytes(),
         params: layer
             .params()
-            .iter()
+            .into_iter()
+            .chain(layer.buffers())
             .map(|p| T::to_param_data(p.data()))
             .collect(),
     }

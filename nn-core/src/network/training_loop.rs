@@ -5,10 +5,10 @@
 use std::borrow::Cow;
 
 use super::evaluate::count_correct;
-use super::Augment;
 use super::fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
 };
+use super::Augment;
 use crate::error::{Error, Result};
 use crate::layer::Mode;
 use crate::optim::OptimizerState;
@@ -107,7 +107,7 @@ impl<T: Float> BestSoFar<T> {
             .is_none_or(|(b, _, _)| cost < b - es.min_delta)
         {
             let snapshot = if es.restore_best {
-                net.parameters().iter().map(|p| p.data().to_vec()).collect()
+                net.state().iter().map(|p| p.data().to_vec()).collect()
             } else {
                 Vec::new()
             };
@@ -133,9 +133,9 @@ impl<T: Float> BestSoFar<T> {
         );
         if stopped_early && es.restore_best && best_epoch + 1 != history.epochs.len() {
             let mut saved = snapshot.into_iter();
-            net.visit_params(&mut |p| {
+            net.visit_state(&mut |t| {
                 if let Some(v) = saved.next() {
-                    p.value.data_mut().copy_from_slice(&v);
+                    t.data_mut().copy_from_slice(&v);
                 }
             });
         }
