@@ -23,6 +23,13 @@ pub enum Optimizer {
         /// Decay β of the velocity (0.9).
         beta: f64,
     },
+    /// SGD with Nesterov momentum, PyTorch's form: `v = μ·v + dW; W −= α·(dW + μ·v)`.
+    Nesterov {
+        /// Learning rate α.
+        lr: f64,
+        /// Momentum μ (0.9).
+        momentum: f64,
+    },
     /// `s = β·s + (1 − β)·dW²; W −= α·dW / (√s + ε)`.
     RmsProp {
         /// Learning rate α.
@@ -43,6 +50,20 @@ pub enum Optimizer {
         /// ε (1e-8).
         epsilon: f64,
     },
+    /// AdamW (Loshchilov and Hutter): Adam with decoupled weight decay, `W ← (1 − α·λ)·W`
+    /// before each Adam step, for weights only (not biases, nor batch norm's γ and β).
+    AdamW {
+        /// Learning rate α.
+        lr: f64,
+        /// β₁ (0.9).
+        beta1: f64,
+        /// β₂ (0.999).
+        beta2: f64,
+        /// ε (1e-8).
+        epsilon: f64,
+        /// λ (PyTorch's default 0.01).
+        weight_decay: f64,
+    },
 }
 
 impl Optimizer {
@@ -62,6 +83,20 @@ impl Optimizer {
             epsilon: 1e-8,
         }
     }
+    /// Nesterov momentum with μ = 0.9.
+    pub fn nesterov(lr: f64) -> Self {
+        Optimizer::Nesterov { lr, momentum: 0.9 }
+    }
+    /// AdamW with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and weight decay λ.
+    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
+        Optimizer::AdamW {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay,
+        }
+    }
     /// Adam with β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
     pub fn adam(lr: f64) -> Self {
         Optimizer::Adam {
@@ -77,8 +112,10 @@ impl Optimizer {
         match *self {
             Optimizer::GradientDescent { lr }
             | Optimizer::Momentum { lr, .. }
+            | Optimizer::Nesterov { lr, .. }
             | Optimizer::RmsProp { lr, .. }
-            | Optimizer::Adam { lr, .. } => lr,
+            | Optimizer::Adam { lr, .. }
+            | Optimizer::AdamW { lr, .. } => lr,
         }
     }
 
@@ -90,6 +127,7 @@ impl Optimizer {
             && match *self {
                 Optimizer::GradientDescent { .. } => true,
                 Optimizer::Momentum { beta, .. } => beta_ok(beta),
+                Optimizer::Nesterov { momentum, .. } => beta_ok(momentum),
                 Optimizer::RmsProp { beta, epsilon, .. } => beta_ok(beta) && epsilon > 0.0,
                 Optimizer::Adam {
                     beta1,
@@ -97,12 +135,26 @@ impl Optimizer {
                     epsilon,
                     ..
                 } => beta_ok(beta1) && beta_ok(beta2) && epsilon > 0.0,
+                Optimizer::AdamW {
+                    beta1,
+                    beta2,
+                    epsilon,
+                    weight_decay,
+                    lr,
+                } => {
+                    beta_ok(beta1)
+                        && beta_ok(beta2)
+                        && epsilon > 0.0
+                        && weight_decay >= 0.0
+                        && lr * weight_decay < 1.0
+                }
             };
         if ok {
             Ok(())
         } else {
             Err(Error::Config(format!(
-                "{self:?}: the learning rate must be positive and finite, each β in [0, 1), ε positive"
+                "{self:?}: the learning rate must be positive and finite, each β in [0, 1), ε positive, \
+                 weight decay λ ≥ 0 with α·λ < 1"
             )))
         }
     }
@@ -111,13 +163,17 @@ impl Optimizer {
     fn slots_per_param(&self) -> usize {
         match self {
             Optimizer::GradientDescent { .. } => 0,
-            Optimizer::Momentum { .. } | Optimizer::RmsProp { .. } => 1,
-            Optimizer::Adam { .. } => 2,
+            Optimizer::Momentum { .. } | Optimizer::Nesterov { .. } | Optimizer::RmsProp { .. } => {
+                1
+            }
+            Optimizer::Adam { .. } | Optimizer::AdamW { .. } => 2,
         }
     }
 }
 
-/// Learning-rate decay, applied per epoch: `α_epoch = f(α₀, epoch)` (epoch counted from 0).
+/// The learning-rate schedule: `α = f(α₀, progress)`, where progress counts epochs from 0
+/// (a resumed run continues from the epochs its optimiser state has seen). The first four
+/// change the rate once per epoch; warm-up, cosine and one-cycle change it at every step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub enum Decay {
     /// `α = α₀`.
@@ -142,11 +198,41 @@ pub enum Decay {
         /// Epochs per interval.
         every: usize,
     },
+    /// Linear warm-up from 0 to `α₀` over `warmup` epochs, then cosine decay to
+    /// `α₀·min_factor` at `epochs`: `α = α_min + (α₀ − α_min)·(1 + cos πt)/2`, `t` the fraction
+    /// of the decay done.
+    Cosine {
+        /// Warm-up epochs (may be 0).
+        warmup: f64,
+        /// The run's total epochs, warm-up included.
+        epochs: usize,
+        /// The final rate as a fraction of `α₀` (0).
+        min_factor: f64,
+    },
+    /// Smith's one-cycle policy (as PyTorch's `OneCycleLR`, cosine annealing): from `α₀/25` up
+    /// to `α₀` over the first `peak` fraction of `epochs`, then down to `α₀/(25·10⁴)`.
+    OneCycle {
+        /// The run's total epochs.
+        epochs: usize,
+        /// The fraction of the run spent rising (0.3).
+        peak: f64,
+    },
+}
+
+/// `from + (to − from)·(1 − cos πt)/2`: a cosine ramp, `from` at `t = 0`, `to` at `t = 1`.
+fn cosine_ramp(from: f64, to: f64, t: f64) -> f64 {
+    from + (to - from) * (1.0 - (std::f64::consts::PI * t.clamp(0.0, 1.0)).cos()) / 2.0
 }
 
 impl Decay {
-    /// The learning rate at `epoch`.
+    /// The learning rate at the start of `epoch`.
     pub fn lr(&self, lr0: f64, epoch: usize) -> f64 {
+        self.lr_at(lr0, epoch, 0.0)
+    }
+
+    /// The learning rate of the step that brings `epoch` to `fraction` (in `(0, 1]`) done.
+    pub fn lr_at(&self, lr0: f64, epoch: usize, fraction: f64) -> f64 {
+        let progress = epoch as f64 + fraction;
         match *self {
             Decay::Constant => lr0,
             Decay::Step { every, factor } => lr0 * factor.powi((epoch / every.max(1)) as i32),
@@ -154,22 +240,55 @@ impl Decay {
             Decay::InverseTime { rate, every } => {
                 lr0 / (1.0 + rate * (epoch / every.max(1)) as f64)
             }
+            Decay::Cosine {
+                warmup,
+                epochs,
+                min_factor,
+            } => {
+                if progress < warmup {
+                    return lr0 * progress / warmup;
+                }
+                let t = (progress - warmup) / (epochs as f64 - warmup).max(f64::MIN_POSITIVE);
+                cosine_ramp(lr0, lr0 * min_factor, t)
+            }
+            Decay::OneCycle { epochs, peak } => {
+                let t = progress / (epochs.max(1) as f64);
+                let start = lr0 / 25.0;
+                if t < peak {
+                    cosine_ramp(start, lr0, t / peak)
+                } else {
+                    cosine_ramp(lr0, start / 1e4, (t - peak) / (1.0 - peak))
+                }
+            }
         }
     }
 
-    /// Refuses parameters that make no sense (a zero interval, a non-positive factor).
+    /// Refuses parameters that make no sense (a zero interval, a non-positive factor, a
+    /// warm-up longer than the run).
     pub fn validate(&self) -> Result<()> {
         let ok = match *self {
             Decay::Constant => true,
             Decay::Step { every, factor } => every > 0 && factor > 0.0 && factor <= 1.0,
             Decay::Exponential { rate } => rate > 0.0 && rate <= 1.0,
             Decay::InverseTime { rate, every } => every > 0 && rate >= 0.0 && rate.is_finite(),
+            Decay::Cosine {
+                warmup,
+                epochs,
+                min_factor,
+            } => {
+                epochs > 0
+                    && warmup >= 0.0
+                    && warmup < epochs as f64
+                    && (0.0..=1.0).contains(&min_factor)
+            }
+            Decay::OneCycle { epochs, peak } => epochs > 0 && peak > 0.0 && peak < 1.0,
         };
         if ok {
             Ok(())
         } else {
             Err(Error::Config(format!(
-                "{self:?}: intervals must be ≥ 1 and factors in (0, 1]"
+                "{self:?}: intervals and runs must be ≥ 1 epoch, factors in (0, 1], a warm-up \
+                 shorter than the run, one-cycle's peak in (0, 1)"
             )))
         }
     }
@@ -245,6 +364,7 @@ impl<T: Float> OptimizerState<T> {
         p: ParamMut<'_, T>,
     ) {
         let lr_t = T::from_f64(lr);
+        let decays = p.decay;
         let (w, g) = (p.value.data_mut(), p.grad.data());
         match self.optimizer {
             Optimizer::GradientDescent { .. } => backend.axpy(-lr_t, g, w),
@@ -259,23 +379,50 @@ impl<T: Float> OptimizerState<T> {
                 &mut self.slots[index],
                 w,
             ),
+            Optimizer::Nesterov { momentum, .. } => {
+                backend.nesterov_step(lr_t, T::from_f64(momentum), g, &mut self.slots[index], w)
+            }
             Optimizer::Adam {
                 beta1,
                 beta2,
                 epsilon,
                 ..
+            } => self.adam(backend, index, (lr, beta1, beta2, epsilon, 0.0), g, w),
+            Optimizer::AdamW {
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+                ..
             } => {
-                let (m, v) = self.slots[2 * index..2 * index + 2].split_at_mut(1);
-                let step = AdamStep {
-                    lr: lr_t,
-                    beta1: T::from_f64(beta1),
-                    beta2: T::from_f64(beta2),
-                    epsilon: T::from_f64(epsilon),
-                    t: self.step,
-                };
-                backend.adam_step(step, g, &mut m[0], &mut v[0], w)
+                let lambda = if decays { weight_decay } else { 0.0 };
+                self.adam(backend, index, (lr, beta1, beta2, epsilon, lambda), g, w)
             }
         }
+    }
+}
+
+impl<T: Float> OptimizerState<T> {
+    /// One Adam step of parameter tensor `index` (gradient `g`, values `w`) with
+    /// `(lr, β₁, β₂, ε, λ)`: AdamW's decoupled decay when `λ > 0`.
+    fn adam(
+        &mut self,
+        backend: &dyn Backend<T>,
+        index: usize,
+        (lr, beta1, beta2, epsilon, lambda): (f64, f64, f64, f64, f64),
+        g: &[T],
+        w: &mut [T],
+    ) {
+        let (m, v) = self.slots[2 * index..2 * index + 2].split_at_mut(1);
+        let step = AdamStep {
+            lr: T::from_f64(lr),
+            beta1: T::from_f64(beta1),
+            beta2: T::from_f64(beta2),
+            epsilon: T::from_f64(epsilon),
+            t: self.step,
+            decay: T::from_f64(1.0 - lr * lambda),
+        };
+        backend.adam_step(step, g, &mut m[0], &mut v[0], w)
     }
 }
 
@@ -310,6 +457,41 @@ mod tests {
         assert!(Decay::Step {
             every: 0,
             factor: 0.5
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn warm_up_cosine_and_one_cycle() {
+        let cos = Decay::Cosine {
+            warmup: 2.0,
+            epochs: 10,
+            min_factor: 0.1,
+        };
+        assert!((cos.lr_at(1.0, 0, 0.5) - 0.25).abs() < 1e-15);
+        assert!((cos.lr_at(1.0, 2, 0.0) - 1.0).abs() < 1e-15);
+        // Half-way through the decay: (1 + 0.1)/2.
+        assert!((cos.lr_at(1.0, 6, 0.0) - 0.55).abs() < 1e-15);
+        assert!((cos.lr_at(1.0, 10, 0.0) - 0.1).abs() < 1e-15);
+        let one = Decay::OneCycle {
+            epochs: 10,
+            peak: 0.3,
+        };
+        assert!((one.lr_at(1.0, 0, 0.0) - 0.04).abs() < 1e-15);
+        assert!((one.lr_at(1.0, 3, 0.0) - 1.0).abs() < 1e-15);
+        assert!((one.lr_at(1.0, 10, 0.0) - 0.04e-4).abs() < 1e-15);
+        assert!(one.lr_at(1.0, 1, 0.5) < one.lr_at(1.0, 2, 0.0));
+        assert!(Decay::Cosine {
+            warmup: 10.0,
+            epochs: 10,
+            min_factor: 0.0
+        }
+        .validate()
+        .is_err());
+        assert!(Decay::OneCycle {
+            epochs: 5,
+            peak: 1.0
         }
         .validate()
         .is_err());

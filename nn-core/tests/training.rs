@@ -118,6 +118,8 @@ fn every_optimiser_and_batch_size_lowers_the_cost() {
         Optimizer::momentum(0.5),
         Optimizer::rmsprop(0.01),
         Optimizer::adam(0.01),
+        Optimizer::nesterov(0.2),
+        Optimizer::adamw(0.01, 0.01),
     ];
     for optimizer in optimisers {
         for batch in [1, 16, 128] {
@@ -164,6 +166,77 @@ fn learning_rate_decay_is_applied_per_epoch() {
         assert!((lr - want).abs() < 1e-15, "{lrs:?}");
     }
     assert_eq!(h.step_costs.len(), 6 * 4);
+}
+
+#[test]
+fn schedules_change_the_rate_at_every_step() {
+    let mut rng = Rng::seed(5);
+    let (x, y) = common::separable::<f32>(64, &mut rng);
+    let mut net = logistic(&mut rng);
+    let decay = Decay::Cosine {
+        warmup: 1.0,
+        epochs: 4,
+        min_factor: 0.0,
+    };
+    let mut lrs = Vec::new();
+    struct Rates<'a>(&'a mut Vec<f64>);
+    impl Observer for Rates<'_> {
+        fn on_step(&mut self, s: &StepInfo) -> Control {
+            self.0.push(s.lr);
+            Control::Continue
+        }
+    }
+    let config = FitConfig::new(Optimizer::adam(0.1))
+        .epochs(4)
+        .batch_size(16)
+        .decay(decay);
+    net.fit_with(&x, &y, None, &config, &mut rng, &mut Rates(&mut lrs))
+        .unwrap();
+    // Four steps per epoch: warm-up 0.025, 0.05, 0.075, 0.1, then the cosine down to 0.
+    for (lr, want) in lrs.iter().zip([0.025, 0.05, 0.075, 0.1]) {
+        assert!((lr - want).abs() < 1e-15, "{lrs:?}");
+    }
+    assert!(lrs[4..].windows(2).all(|w| w[1] < w[0]), "{lrs:?}");
+    assert!(lrs[15].abs() < 1e-15, "{lrs:?}");
+}
+
+#[test]
+fn adamw_decays_weights_that_adam_leaves_alone() {
+    // Zero inputs: the weights' gradient is zero, so Adam keeps them and AdamW shrinks them by
+    // (1 − α·λ) per step; the output is the bias alone, and the bias (not decayed) takes the
+    // same steps under both.
+    let rng = Rng::seed(6);
+    let x = Tensor::<f32>::zeros(&[4, 2]);
+    let y = Tensor::from_vec(&[4, 1], vec![1.0, 1.0, 1.0, 0.0]).unwrap();
+    let neuron = || {
+        Network::<f32>::builder(&[2])
+            .dense_init(1, Init::XavierNormal)
+            .loss(Loss::BinaryCrossEntropy)
+            .build(Reference, &mut Rng::seed(1))
+            .unwrap()
+    };
+    let weights = |optimizer| {
+        let mut net = neuron();
+        let config = FitConfig::new(optimizer).iterations(10);
+        net.fit(&x, &y, &config, &mut rng.clone()).unwrap();
+        net.parameters()
+            .iter()
+            .map(|p| p.data().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let adam = weights(Optimizer::adam(0.1));
+    let adamw = weights(Optimizer::adamw(0.1, 0.5));
+    let start = neuron().parameters()[0].data()[1];
+    assert!(start != 0.0);
+    assert_eq!(adam[0][1], start);
+    let shrunk = start * 0.95f32.powi(10);
+    assert!(
+        (adamw[0][1] - shrunk).abs() < 1e-6,
+        "{} vs {shrunk}",
+        adamw[0][1]
+    );
+    // The bias moved by the same Adam steps in both.
+    assert_eq!(adam[1], adamw[1]);
 }
 
 #[test]

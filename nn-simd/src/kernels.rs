@@ -381,6 +381,23 @@ impl<T: Lanes> Update<T> for Momentum<T> {
     }
 }
 
+/// Nesterov momentum, PyTorch's form: `v = μ·v + g; w −= lr·(g + μ·v)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Nesterov<T> {
+    pub lr: T,
+    pub mu: T,
+}
+
+impl<T: Lanes> Update<T> for Nesterov<T> {
+    #[inline(always)]
+    fn apply<S: Simd>(self, s: S, g: T::V<S>, v: T::V<S>, w: T::V<S>) -> (T::V<S>, T::V<S>) {
+        let mu = T::vsplat(s, self.mu);
+        let v = T::vfma(s, mu, v, g);
+        let step = T::vfma(s, mu, v, g);
+        (v, T::vfma(s, T::vsplat(s, -self.lr), step, w))
+    }
+}
+
 /// `s = β·s + (1 − β)·g²; w −= lr·g / (√s + ε)`.
 #[derive(Clone, Copy)]
 pub(crate) struct RmsProp<T> {
@@ -419,6 +436,7 @@ struct AdamConstants<V> {
     eps: V,
     c1: V,
     c2: V,
+    decay: V,
 }
 
 /// One vector of Adam's update: `(m, v, w)` after the step.
@@ -440,7 +458,7 @@ fn adam_step<T: Lanes, S: Simd>(
         T::vmul(s, k.lr, m_hat),
         T::vadd(s, T::vsqrt(s, v_hat), k.eps),
     );
-    (m, v, T::vsub(s, w, update))
+    (m, v, T::vsub(s, T::vmul(s, w, k.decay), update))
 }
 
 /// Adam with bias correction; `c1 = 1 − β₁ᵗ`, `c2 = 1 − β₂ᵗ`.
@@ -451,6 +469,7 @@ pub(crate) struct Adam<'a, T> {
     pub epsilon: T,
     pub c1: T,
     pub c2: T,
+    pub decay: T,
     pub g: &'a [T],
     pub m: &'a mut [T],
     pub v: &'a mut [T],
@@ -470,6 +489,7 @@ impl<T: Lanes> WithSimd for Adam<'_, T> {
             eps: T::vsplat(s, self.epsilon),
             c1: T::vsplat(s, self.c1),
             c2: T::vsplat(s, self.c2),
+            decay: T::vsplat(s, self.decay),
         };
         // A function, not a closure: a closure does not inherit the SIMD target features, and
         // its vector operations became calls (half of the `mlp` workload's time in `perf`).

@@ -283,6 +283,12 @@ macro_rules! impl_backend {
                 })
             }
 
+            fn nesterov_step(&self, lr: $t, mu: $t, g: &[$t], v: &mut [$t], w: &mut [$t]) {
+                self.run(w.len() > chunks::CHUNK, || {
+                    ops::nesterov(self.arch, lr, mu, g, v, w)
+                })
+            }
+
             fn rmsprop_step(
                 &self,
                 lr: $t,

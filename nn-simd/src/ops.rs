@@ -7,8 +7,9 @@ use pulp::Arch;
 
 use crate::chunks;
 use crate::kernels::{
-    Adam, AddBias, AddRows, Axpy, Exp, LeakyRelu, LeakyReluBack, Map, Map3, Momentum, Product,
-    Relu, RmsProp, Sigmoid, SigmoidBack, SoftmaxRows, StateUpdate, SumSquares, Tanh, TanhBack,
+    Adam, AddBias, AddRows, Axpy, Exp, LeakyRelu, LeakyReluBack, Map, Map3, Momentum, Nesterov,
+    Product, Relu, RmsProp, Sigmoid, SigmoidBack, SoftmaxRows, StateUpdate, SumSquares, Tanh,
+    TanhBack,
 };
 use crate::lanes::Lanes;
 
@@ -122,6 +123,13 @@ pub(crate) fn momentum<T: Lanes>(arch: Arch, lr: T, beta: T, g: &[T], v: &mut [T
     })
 }
 
+pub(crate) fn nesterov<T: Lanes>(arch: Arch, lr: T, mu: T, g: &[T], v: &mut [T], w: &mut [T]) {
+    let rule = Nesterov { lr, mu };
+    chunks::update2(g, v, w, |g, state, w| {
+        arch.dispatch(StateUpdate { rule, g, state, w })
+    })
+}
+
 pub(crate) fn rmsprop<T: Lanes>(
     arch: Arch,
     lr: T,
@@ -148,7 +156,7 @@ pub(crate) fn adam<T: Lanes>(
     // The same bias corrections as the reference: 1 − βᵗ with t clamped to [1, i32::MAX].
     let t = p.t.clamp(1, i32::MAX as u64) as i32;
     let (c1, c2) = (T::ONE - p.beta1.powi(t), T::ONE - p.beta2.powi(t));
-    let (lr, beta1, beta2, epsilon) = (p.lr, p.beta1, p.beta2, p.epsilon);
+    let (lr, beta1, beta2, epsilon, decay) = (p.lr, p.beta1, p.beta2, p.epsilon, p.decay);
     chunks::update3(g, m, v, w, |g, m, v, w| {
         arch.dispatch(Adam {
             lr,
@@ -157,6 +165,7 @@ pub(crate) fn adam<T: Lanes>(
             epsilon,
             c1,
             c2,
+            decay,
             g,
             m,
             v,

@@ -480,6 +480,7 @@ where
         beta2: T::from_f64(0.999),
         epsilon: T::from_f64(1e-8),
         t: 3,
+        decay: T::from_f64(0.999),
     };
     let (mut m1, mut v1, mut w1) = (y.clone(), y.clone(), z.clone());
     let (mut m2, mut v2, mut w2) = (y.clone(), y.clone(), z.clone());
@@ -491,6 +492,11 @@ where
     s.momentum_step(half, half, &da, &mut v1, &mut w1);
     r.momentum_step(half, half, &da, &mut v2, &mut w2);
     close("momentum", &w1, &w2, tol);
+    let (mut v1, mut w1, mut v2, mut w2) = (y.clone(), z.clone(), y.clone(), z.clone());
+    s.nesterov_step(half, half, &da, &mut v1, &mut w1);
+    r.nesterov_step(half, half, &da, &mut v2, &mut w2);
+    close("nesterov v", &v1, &v2, tol);
+    close("nesterov w", &w1, &w2, tol);
     // s is an average of squares: non-negative.
     let (mut s1, mut s2) = (y.clone(), y.clone());
     s.rmsprop_step(half, half, half, &da, &mut s1, &mut w1);

@@ -86,6 +86,33 @@ mod tests {
     }
 
     #[test]
+    fn nesterov_and_adamw_steps_by_hand() {
+        // v = 0.9·0 + g = g; w = 1 − 0.1·(g + 0.9·g) = 1 − 0.19·g.
+        let (mut v, mut w) = ([0.0; 3], [1.0; 3]);
+        Reference.nesterov_step(0.1, 0.9, &G, &mut v, &mut w);
+        assert_eq!(v, G);
+        for (w, g) in w.iter().zip(G) {
+            assert!((w - (1.0 - 0.19 * g)).abs() < 1e-15, "{w}");
+        }
+        // AdamW's first step: w·(1 − lr·λ) − lr·sign(g) for g ≠ 0; w·(1 − lr·λ) for g = 0.
+        let (mut m, mut v, mut w) = ([0.0; 3], [0.0; 3], [1.0; 3]);
+        let step = AdamStep {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            t: 1,
+            decay: 1.0 - 0.1 * 0.5,
+        };
+        Reference.adam_step(step, &G, &mut m, &mut v, &mut w);
+        assert!(
+            (w[0] - 0.85).abs() < 1e-7 && (w[1] - 1.05).abs() < 1e-7,
+            "{w:?}"
+        );
+        assert_eq!(w[2], 0.95);
+    }
+
+    #[test]
     fn adam_first_and_second_steps() {
         let (mut m, mut v, mut w) = ([0.0; 3], [0.0; 3], [1.0; 3]);
         let p = |t| AdamStep {
@@ -94,6 +121,7 @@ mod tests {
             beta2: 0.999,
             epsilon: 1e-8,
             t,
+            decay: 1.0,
         };
         Reference.adam_step(p(1), &G, &mut m, &mut v, &mut w);
         // With bias correction the first step is lr·g/(|g| + ε) ≈ lr·sign(g).

@@ -82,6 +82,8 @@ struct Tally {
     correct: usize,
     counted: usize,
     grad_norm: f64,
+    /// The learning rate of the last step.
+    lr: f64,
     stop: Option<StopReason>,
 }
 
@@ -181,13 +183,10 @@ impl<T: Float> Network<T> {
         // Decay continues from the epochs this optimiser state has already seen (a resumed run).
         let first_epoch = usize::try_from(state.epochs).unwrap_or(usize::MAX);
         for epoch in 0..config.epochs {
-            let lr = config
-                .decay
-                .lr(config.optimizer.lr(), first_epoch.saturating_add(epoch));
             if config.shuffle {
                 batches.shuffle(rng);
             }
-            let run = (config, lr, epoch);
+            let run = (config, first_epoch.saturating_add(epoch), epoch);
             let tally = self.epoch(
                 &mut batches,
                 run,
@@ -206,7 +205,7 @@ impl<T: Float> Network<T> {
                 accuracy: (tally.counted > 0).then(|| tally.correct as f64 / tally.counted as f64),
                 val_cost,
                 val_accuracy,
-                lr,
+                lr: tally.lr,
                 grad_norm: tally.grad_norm,
             };
             if observer.on_epoch(&record) == Control::Stop {
@@ -253,7 +252,7 @@ impl<T: Float> Network<T> {
     fn epoch(
         &mut self,
         batches: &mut Batches<'_, T>,
-        (config, lr, epoch): (&FitConfig, f64, usize),
+        (config, schedule_epoch, epoch): (&FitConfig, usize, usize),
         steps: &mut u64,
         rng: &mut Rng,
         observer: &mut dyn Observer,
@@ -265,6 +264,12 @@ impl<T: Float> Network<T> {
             ..Tally::default()
         };
         for b in 0..batches.count {
+            // The fraction of the epoch done once this step is: a warm-up's first step is not 0.
+            let done = (b + 1) as f64 / batches.count as f64;
+            let lr = config
+                .decay
+                .lr_at(config.optimizer.lr(), schedule_epoch, done);
+            tally.lr = lr;
             let (bx, by) = batches.get(b, rng)?;
             *steps += 1;
             let cost = self.step(bx, by, config, lr, rng, state, &mut tally, *steps)?;
