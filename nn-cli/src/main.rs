@@ -6,6 +6,7 @@ mod gradcheck;
 mod model;
 mod model_file;
 mod plot;
+mod schedule;
 mod train;
 mod using;
 

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::data::{load_train_test, DataOptions, Source};
 use crate::model::{self, Model, Run};
-use crate::plot;
+use crate::{plot, schedule};
 use crate::{Compute, Output};
 
 /// Options of `nn train`.
@@ -67,15 +67,23 @@ pub struct TrainArgs {
     /// β of momentum and RMSprop, β₁ of Adam (default 0.9).
     #[arg(long)]
     beta: Option<f64>,
-    /// β₂ of Adam (default 0.999).
+    /// β₂ of Adam and AdamW (default 0.999).
     #[arg(long)]
     beta2: Option<f64>,
+    /// AdamW's decoupled weight decay λ (default 0.01): weights shrink by lr·λ each step.
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Learning rate (default: 0.001 for adam and rmsprop, 0.01 otherwise).
     #[arg(long)]
     lr: Option<f64>,
-    /// Learning-rate decay per epoch: lr / (1 + decay · epoch).
+    /// Learning-rate decay per epoch: lr / (1 + decay · epoch) (as --schedule inverse:DECAY).
     #[arg(long)]
     decay: Option<f64>,
+    /// The learning-rate schedule: constant, step:EVERY:FACTOR, exponential:RATE,
+    /// inverse:RATE, cosine, cosine:WARMUP (warm-up epochs, then cosine decay to 0) or
+    /// one-cycle.
+    #[arg(long)]
+    schedule: Option<String>,
     /// Epochs (default: 15 for images, 200 for 2-D sets).
     #[arg(long)]
     epochs: Option<usize>,
@@ -149,6 +157,10 @@ pub enum OptimizerName {
     Rmsprop,
     /// Adam.
     Adam,
+    /// Adam with decoupled weight decay (--weight-decay).
+    Adamw,
+    /// SGD with Nesterov momentum (--beta is the momentum).
+    Nesterov,
 }
 
 /// What the arguments ask for, checked before any data is loaded.
@@ -156,7 +168,8 @@ struct Plan {
     data: DataOptions,
     model: Model,
     optimizer: Optimizer,
-    images: bool,
+    decay: Decay,
+    epochs: usize,
 }
 
 impl Plan {
@@ -191,31 +204,34 @@ impl Plan {
             noise: a.noise,
             progress: !a.output.quiet && !a.output.json,
         };
+        let epochs = a.epochs.unwrap_or(if images { 15 } else { 200 });
+        let decay = match (&a.schedule, a.decay) {
+            (Some(_), Some(_)) => bail!("give --schedule or --decay, not both"),
+            (Some(text), None) => schedule::parse(text, epochs)?,
+            (None, Some(rate)) => schedule::parse(&format!("inverse:{rate}"), epochs)?,
+            (None, None) => Decay::Constant,
+        };
         Ok(Plan {
             data,
             model,
             optimizer: optimizer(a)?,
-            images,
+            decay,
+            epochs,
         })
     }
 
     fn fit_config(&self, a: &TrainArgs, examples: usize) -> FitConfig {
         let mut config = FitConfig::new(self.optimizer)
-            .epochs(self.epochs(a))
+            .epochs(self.epochs)
             .batch_size(if a.batch == 0 { examples } else { a.batch })
-            .l2(a.l2);
-        if let Some(d) = a.decay {
-            config = config.decay(Decay::InverseTime { rate: d, every: 1 });
-        }
+            .l2(a.l2)
+            .decay(self.decay);
         if let Some(patience) = a.early_stopping {
             config = config.early_stopping(patience).validation_split(0.1);
         }
         config
     }
 
-    fn epochs(&self, a: &TrainArgs) -> usize {
-        a.epochs.unwrap_or(if self.images { 15 } else { 200 })
-    }
 }
 
 /// The optimiser of `--optimizer`, `--lr`, `--beta` and `--beta2`.
@@ -225,18 +241,37 @@ fn optimizer(a: &TrainArgs) -> Result<Optimizer> {
         OptimizerName::Momentum => Optimizer::momentum(a.lr.unwrap_or(0.01)),
         OptimizerName::Rmsprop => Optimizer::rmsprop(a.lr.unwrap_or(0.001)),
         OptimizerName::Adam => Optimizer::adam(a.lr.unwrap_or(0.001)),
+        OptimizerName::Adamw => {
+            Optimizer::adamw(a.lr.unwrap_or(0.001), a.weight_decay.unwrap_or(0.01))
+        }
+        OptimizerName::Nesterov => Optimizer::nesterov(a.lr.unwrap_or(0.01)),
     };
+    if a.weight_decay.is_some() && a.optimizer != OptimizerName::Adamw {
+        bail!(
+            "--weight-decay is AdamW's (--optimizer adamw); for the course's L2 regularisation \
+             use --l2"
+        );
+    }
     match (&mut optimizer, a.beta, a.beta2) {
         (_, None, None) => {}
-        (Optimizer::Momentum { beta, .. } | Optimizer::RmsProp { beta, .. }, Some(b), None) => {
-            *beta = b
-        }
-        (Optimizer::Adam { beta1, beta2, .. }, b1, b2) => {
+        (
+            Optimizer::Momentum { beta, .. }
+            | Optimizer::RmsProp { beta, .. }
+            | Optimizer::Nesterov { momentum: beta, .. },
+            Some(b),
+            None,
+        ) => *beta = b,
+        (
+            Optimizer::Adam { beta1, beta2, .. } | Optimizer::AdamW { beta1, beta2, .. },
+            b1,
+            b2,
+        ) => {
             *beta1 = b1.unwrap_or(*beta1);
             *beta2 = b2.unwrap_or(*beta2);
         }
         _ => bail!(
-            "--beta applies to momentum, rmsprop and adam, --beta2 to adam only (the optimizer is {:?})",
+            "--beta applies to momentum, nesterov, rmsprop, adam and adamw, --beta2 to adam and \
+             adamw only (the optimizer is {:?})",
             a.optimizer
         ),
     }
@@ -345,7 +380,7 @@ fn fit(
         (None, None) => (None, None),
     };
     let config = plan.fit_config(a, data.train.len());
-    let mut progress = Progress::new(&a.output, plan.epochs(a), monitored, &interrupted);
+    let mut progress = Progress::new(&a.output, plan.epochs, monitored, &interrupted);
     let started = Instant::now();
     let history = net.fit_with(&data.x, &data.y, monitor, &config, rng, &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
