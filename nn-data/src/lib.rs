@@ -43,7 +43,13 @@
 //! [`images::MAX_FILE_BYTES`], [`images::MAX_IMAGE_SIDE`], [`images::MAX_IMAGE_BYTES`],
 //! [`table::MAX_CSV_BYTES`]. Paths are `impl AsRef<Path>`: `&str`, `String`, `&Path` and
 //! `PathBuf` all work.
+//!
+//! For training, an [`Augmentation`] ([`augment`]) flips, crops, rescales and jitters image
+//! batches `(m, h, w, c)` as torchvision's transforms do, drawing from the caller's `Rng`;
+//! it implements `nn_core::Augment`, so `Network::train_on` applies it to each mini-batch,
+//! and its text form (`"flip,crop:4:reflect"`, `"default"`, `"none"`) suits a command-line flag.
 
+pub mod augment;
 pub mod builtin;
 pub mod course_h5;
 mod dataset;
@@ -55,5 +61,6 @@ pub mod model;
 pub mod synthetic;
 pub mod table;
 
+pub use augment::Augmentation;
 pub use dataset::{Batches, Dataset, Standardizer, Targets};
 pub use error::DataError;
