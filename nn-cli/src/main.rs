@@ -1,6 +1,7 @@
 //! `nn`: train, evaluate and use image classifiers (and the course's 2-D experiments) without
 //! writing Rust. `nn train` alone trains a small CNN on the built-in face/non-face photos.
 
+mod checkpoint;
 mod data;
 mod gradcheck;
 mod model;

@@ -132,13 +132,26 @@ pub struct Run {
     /// Why training stopped.
     pub stop: String,
     /// Final training cost.
+    #[serde(deserialize_with = "number_or_nan")]
     pub cost: f64,
     /// Training accuracy at the end.
+    #[serde(deserialize_with = "number_or_nan")]
     pub train_accuracy: f64,
     /// Test accuracy at the end.
+    #[serde(deserialize_with = "number_or_nan")]
     pub test_accuracy: f64,
     /// Seconds of training.
+    #[serde(deserialize_with = "number_or_nan")]
     pub seconds: f64,
+    /// The generator's state at the end of the run, for `--resume` (absent in older files).
+    #[serde(default)]
+    pub rng: Option<nn_core::Rng>,
+}
+
+/// A number of the run record; JSON writes NaN (no such figure, as a checkpoint's test
+/// accuracy) as `null`, read back as NaN.
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The section name of [`Run`].

@@ -15,7 +15,10 @@ pub fn parse(text: &str, epochs: usize) -> Result<Decay> {
     };
     let number = |i: usize, what: &str| -> Result<f64> {
         let Some(s) = numbers.get(i) else {
-            bail!("--schedule {text}: {name} needs {what} (e.g. {})", example(name))
+            bail!(
+                "--schedule {text}: {name} needs {what} (e.g. {})",
+                example(name)
+            )
         };
         s.trim()
             .parse::<f64>()
@@ -25,7 +28,10 @@ pub fn parse(text: &str, epochs: usize) -> Result<Decay> {
     };
     let count = |want: usize| -> Result<()> {
         if numbers.len() > want {
-            bail!("--schedule {text}: too many values (e.g. {})", example(name));
+            bail!(
+                "--schedule {text}: too many values (e.g. {})",
+                example(name)
+            );
         }
         Ok(())
     };
@@ -60,7 +66,11 @@ pub fn parse(text: &str, epochs: usize) -> Result<Decay> {
         }
         "cosine" => {
             count(1)?;
-            let warmup = if numbers.is_empty() { 0.0 } else { number(0, "the warm-up epochs")? };
+            let warmup = if numbers.is_empty() {
+                0.0
+            } else {
+                number(0, "the warm-up epochs")?
+            };
             Decay::Cosine {
                 warmup,
                 epochs,
@@ -115,7 +125,10 @@ mod tests {
         );
         assert_eq!(
             parse("one-cycle", 8).unwrap(),
-            Decay::OneCycle { epochs: 8, peak: 0.3 }
+            Decay::OneCycle {
+                epochs: 8,
+                peak: 0.3
+            }
         );
         for (bad, says) in [
             ("warm", "unknown schedule"),

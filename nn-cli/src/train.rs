@@ -12,13 +12,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nn_conv::presets::{Head, Preset};
 use nn_core::{
     Control, Decay, EpochRecord, FitConfig, History, Init, Network, Observer, Optimizer, Rng,
-    StepInfo, StopReason, Tensor,
+    StepInfo, StopReason, Tensor, TrainingSet,
 };
 use nn_data::images::{Color, ImageOptions};
 use nn_data::model::Preparation;
-use nn_data::Dataset;
+use nn_data::{Augmentation, Dataset};
 use serde_json::json;
 
+use crate::checkpoint;
 use crate::data::{load_train_test, DataOptions, Source};
 use crate::model::{self, Model, Run};
 use crate::{plot, schedule};
@@ -44,6 +45,10 @@ pub struct TrainArgs {
     /// Load images as grayscale (default: RGB).
     #[arg(long)]
     gray: bool,
+    /// Augmentation of each training mini-batch of images: none, default (flip and crop),
+    /// or steps such as flip,crop:4:reflect,affine:0.1:0.1,jitter:0.2 (see the README).
+    #[arg(long)]
+    augment: Option<String>,
     /// Skip unreadable images (listed) instead of stopping.
     #[arg(long)]
     skip_unreadable: bool,
@@ -115,6 +120,14 @@ pub struct TrainArgs {
     /// Save the trained model here (written atomically).
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Continue training this saved model (from --save or --checkpoint) where it stopped, up
+    /// to --epochs in all; give the data and options it was trained with.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Keep checkpoints in this folder: last.nn after every epoch, best.nn at the lowest
+    /// validation cost (training cost without validation), each written atomically.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
     /// Write plots into this folder: cost.png (the cost per epoch, training and validation)
     /// and, for 2-D data, boundary.png (the decision boundary over the points).
     #[arg(long)]
@@ -166,6 +179,7 @@ pub enum OptimizerName {
 /// What the arguments ask for, checked before any data is loaded.
 struct Plan {
     data: DataOptions,
+    augment: Augmentation,
     model: Model,
     optimizer: Optimizer,
     decay: Decay,
@@ -211,7 +225,22 @@ impl Plan {
             (None, Some(rate)) => schedule::parse(&format!("inverse:{rate}"), epochs)?,
             (None, None) => Decay::Constant,
         };
+        let augment = match &a.augment {
+            Some(text) => text.parse::<Augmentation>()?,
+            None => Augmentation::none(),
+        };
+        if !augment.is_none() && (!images || model.flat()) {
+            bail!(
+                "--augment {augment} transforms images, but {} (use --augment none)",
+                if images {
+                    "this model takes flat vectors"
+                } else {
+                    "the data are not images"
+                }
+            );
+        }
         Ok(Plan {
+            augment,
             data,
             model,
             optimizer: optimizer(a)?,
@@ -231,7 +260,6 @@ impl Plan {
         }
         config
     }
-
 }
 
 /// The optimiser of `--optimizer`, `--lr`, `--beta` and `--beta2`.
@@ -261,11 +289,7 @@ fn optimizer(a: &TrainArgs) -> Result<Optimizer> {
             Some(b),
             None,
         ) => *beta = b,
-        (
-            Optimizer::Adam { beta1, beta2, .. } | Optimizer::AdamW { beta1, beta2, .. },
-            b1,
-            b2,
-        ) => {
+        (Optimizer::Adam { beta1, beta2, .. } | Optimizer::AdamW { beta1, beta2, .. }, b1, b2) => {
             *beta1 = b1.unwrap_or(*beta1);
             *beta2 = b2.unwrap_or(*beta2);
         }
@@ -351,6 +375,10 @@ fn build(a: &TrainArgs, plan: &Plan, data: &Prepared, rng: &mut Rng) -> Result<N
 /// How training went.
 struct Outcome {
     history: History,
+    /// Epochs trained in all (with those before a resume).
+    epochs: usize,
+    /// The generator after training.
+    rng: Rng,
     seconds: f64,
     train_accuracy: f64,
     test_accuracy: f64,
@@ -365,9 +393,16 @@ fn fit(
     a: &TrainArgs,
     plan: &Plan,
     data: &Prepared,
-    net: &mut Network<f32>,
+    (net, before): (&mut Network<f32>, usize),
     rng: &mut Rng,
 ) -> Result<Outcome> {
+    let Some(epochs) = plan.epochs.checked_sub(before).filter(|&n| n > 0) else {
+        bail!(
+            "the model has already been trained {before} epochs; ask for more with --epochs \
+             (the total, e.g. --epochs {})",
+            before + plan.epochs.max(1)
+        );
+    };
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     // A second handler cannot be installed in one process (tests call `run` once).
@@ -379,10 +414,27 @@ fn fit(
         (None, Some(_)) => (Some((&data.x_test, &data.y_test)), Some("test")),
         (None, None) => (None, None),
     };
-    let config = plan.fit_config(a, data.train.len());
-    let mut progress = Progress::new(&a.output, plan.epochs, monitored, &interrupted);
+    let config = plan.fit_config(a, data.train.len()).epochs(epochs);
+    let mut progress = Progress::new(&a.output, epochs, monitored, &interrupted);
+    let checkpoints = match &a.checkpoint {
+        Some(dir) => Some(checkpoint::Checkpoints::new(
+            dir,
+            &data.prepare,
+            run_record(a, plan),
+            before,
+        )?),
+        None => None,
+    };
     let started = Instant::now();
-    let history = net.fit_with(&data.x, &data.y, monitor, &config, rng, &mut progress)?;
+    let mut set = TrainingSet::new(&data.x, &data.y);
+    set.validation = monitor;
+    if !plan.augment.is_none() {
+        set = set.augment(&plan.augment);
+    }
+    if let Some(c) = &checkpoints {
+        set = set.after_epoch(c);
+    }
+    let history = net.train_on(set, &config, rng, &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     let train_eval = net.evaluate(&data.x, &data.y)?;
@@ -393,6 +445,8 @@ fn fit(
         other => format!("{other:?}"),
     };
     Ok(Outcome {
+        epochs: before + history.epochs.len(),
+        rng: rng.clone(),
         history,
         seconds,
         train_accuracy: train_eval.accuracy.unwrap_or(f64::NAN),
@@ -450,6 +504,15 @@ fn plots(
     Ok(())
 }
 
+/// The record of this run, without its results.
+fn run_record(a: &TrainArgs, plan: &Plan) -> Run {
+    Run {
+        model: a.model.clone().unwrap_or_else(|| plan.model.to_string()),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        ..Run::default()
+    }
+}
+
 fn save(
     a: &TrainArgs,
     path: &Path,
@@ -459,14 +522,14 @@ fn save(
     o: &Outcome,
 ) -> Result<()> {
     let run = Run {
-        model: a.model.clone().unwrap_or_else(|| plan.model.to_string()),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        epochs: o.history.epochs.len(),
+        epochs: o.epochs,
         stop: o.stop.clone(),
         cost: o.history.epochs.last().map_or(f64::NAN, |e| e.cost),
         train_accuracy: o.train_accuracy,
         test_accuracy: o.test_accuracy,
         seconds: o.seconds,
+        rng: Some(o.rng.clone()),
+        ..run_record(a, plan)
     };
     model::save(path, net, &data.prepare, &run)
         .with_context(|| format!("{}: cannot save the model", path.display()))?;
@@ -481,8 +544,23 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let plan = Plan::from_args(&a)?;
     let mut rng = Rng::seed(a.seed);
     let data = load_data(&a, &plan, &mut rng)?;
-    let mut net = build(&a, &plan, &data, &mut rng)?;
-    let outcome = fit(&a, &plan, &data, &mut net, &mut rng)?;
+    let (mut net, before) = match &a.resume {
+        Some(path) => {
+            let resumed =
+                checkpoint::resume(path, &data.prepare.example_shape, a.compute.backend()?)?;
+            if !a.output.quiet && !a.output.json {
+                println!(
+                    "resuming {} after {} epochs",
+                    path.display(),
+                    resumed.epochs
+                );
+            }
+            rng = resumed.rng;
+            (resumed.net, resumed.epochs)
+        }
+        None => (build(&a, &plan, &data, &mut rng)?, 0),
+    };
+    let outcome = fit(&a, &plan, &data, (&mut net, before), &mut rng)?;
     report(&a, &outcome);
     if let Some(dir) = &a.plot {
         plots(&a, dir, &data, &net, &outcome)?;

@@ -587,3 +587,145 @@ fn presets_take_an_initialiser_and_folders_read_gifs() {
     );
     assert!(out.contains("train accuracy"), "{out}");
 }
+
+/// The parameters and running statistics of a saved model.
+fn state(path: &Path) -> Vec<Vec<f32>> {
+    let trained = nn_data::model::open(path, nn_core::Reference, &nn_conv::registry()).unwrap();
+    trained
+        .network
+        .layers()
+        .iter()
+        .flat_map(|l| l.params().into_iter().chain(l.buffers()))
+        .map(|t| t.data().to_vec())
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    // Shuffles, augmentation, dropout, Adam's moments and the schedule's epoch must all
+    // continue where they stopped. (A schedule over the whole run, such as cosine, differs
+    // between a 2-epoch and a 4-epoch run; its continuation is tested in nn-core.)
+    let train = |epochs: &str| {
+        let mut cmd = nn();
+        cmd.args([
+            "train",
+            "--data",
+            "shapes",
+            "--size",
+            "12",
+            "--points",
+            "60",
+            "--model",
+            "cnn",
+            "--dropout",
+            "0.2",
+            "--augment",
+            "flip,crop:2:reflect",
+            "--schedule",
+            "step:1:0.7",
+            "--batch",
+            "16",
+            "--quiet",
+            "--epochs",
+            epochs,
+        ]);
+        cmd
+    };
+    stdout(train("4").arg("--save").arg(path("full.nn")));
+    stdout(
+        train("2")
+            .arg("--save")
+            .arg(path("half.nn"))
+            .arg("--checkpoint")
+            .arg(path("checkpoints")),
+    );
+    stdout(
+        train("4")
+            .arg("--resume")
+            .arg(path("half.nn"))
+            .arg("--save")
+            .arg(path("resumed.nn")),
+    );
+    let same = |a: &str, b: &str| state(&path(a)) == state(&path(b));
+    assert!(same("full.nn", "resumed.nn"), "resumed ≠ uninterrupted");
+    // The checkpoint of the last epoch resumes the same way.
+    assert!(path("checkpoints/best.nn").is_file());
+    stdout(
+        train("4")
+            .arg("--resume")
+            .arg(path("checkpoints/last.nn"))
+            .arg("--save")
+            .arg(path("from-checkpoint.nn")),
+    );
+    assert!(
+        same("full.nn", "from-checkpoint.nn"),
+        "from checkpoint ≠ uninterrupted"
+    );
+    // Nothing left to do, and a model without a record, are errors.
+    let e = error(train("2").arg("--resume").arg(path("half.nn")));
+    assert!(e.contains("already been trained 2 epochs"), "{e}");
+    let e = error(
+        train("4")
+            .arg("--resume")
+            .arg(repo("data/models/faces-logistic.nn")),
+    );
+    assert!(e.contains("cannot be resumed exactly"), "{e}");
+}
+
+#[test]
+fn optimisers_schedules_and_augmentation_flags() {
+    let out = stdout(nn().args([
+        "train",
+        "--data",
+        "shapes",
+        "--size",
+        "12",
+        "--points",
+        "60",
+        "--model",
+        "cnn",
+        "--optimizer",
+        "adamw",
+        "--weight-decay",
+        "0.05",
+        "--schedule",
+        "one-cycle",
+        "--augment",
+        "default,jitter:0.1",
+        "--epochs",
+        "3",
+    ]));
+    assert!(out.contains("test accuracy"), "{out}");
+    let e = error(nn().args(["train", "--data", "xor", "--weight-decay", "0.1"]));
+    assert!(e.contains("--weight-decay is AdamW's"), "{e}");
+    let e = error(nn().args(["train", "--data", "xor", "--augment", "flip"]));
+    assert!(e.contains("the data are not images"), "{e}");
+    let e = error(nn().args(["train", "--data", "shapes", "--augment", "spin"]));
+    assert!(e.contains("valid steps"), "{e}");
+    let e = error(nn().args([
+        "train",
+        "--data",
+        "xor",
+        "--schedule",
+        "cosine",
+        "--decay",
+        "0.1",
+    ]));
+    assert!(e.contains("not both"), "{e}");
+    let out = stdout(nn().args([
+        "train",
+        "--data",
+        "xor",
+        "--model",
+        "mlp:8",
+        "--optimizer",
+        "nesterov",
+        "--schedule",
+        "step:50:0.5",
+        "--epochs",
+        "100",
+    ]));
+    assert!(test_accuracy(&out) > 80.0, "{out}");
+}

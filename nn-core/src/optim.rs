@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::layer::ParamMut;
 use crate::{Backend, Float};
 
-/// The update rule `W ← W − α·(something of dW)`.
+/// The update rule `W ← W − α·(something of dW)`. Model files store the variant's index: new
+/// variants go at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Optimizer {
     /// `W −= α·dW`.
@@ -22,13 +23,6 @@ pub enum Optimizer {
         lr: f64,
         /// Decay β of the velocity (0.9).
         beta: f64,
-    },
-    /// SGD with Nesterov momentum, PyTorch's form: `v = μ·v + dW; W −= α·(dW + μ·v)`.
-    Nesterov {
-        /// Learning rate α.
-        lr: f64,
-        /// Momentum μ (0.9).
-        momentum: f64,
     },
     /// `s = β·s + (1 − β)·dW²; W −= α·dW / (√s + ε)`.
     RmsProp {
@@ -63,6 +57,13 @@ pub enum Optimizer {
         epsilon: f64,
         /// λ (PyTorch's default 0.01).
         weight_decay: f64,
+    },
+    /// SGD with Nesterov momentum, PyTorch's form: `v = μ·v + dW; W −= α·(dW + μ·v)`.
+    Nesterov {
+        /// Learning rate α.
+        lr: f64,
+        /// Momentum μ (0.9).
+        momentum: f64,
     },
 }
 

@@ -14,7 +14,8 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::Float;
 
 /// A seeded PCG-64 generator. It implements [`rand::Rng`], so any `rand` API accepts it too.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Its state serialises (serde), so a saved run can continue its random sequence exactly.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rng(rand_pcg::Pcg64Mcg);
 
 impl Rng {

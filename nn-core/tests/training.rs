@@ -518,3 +518,59 @@ fn the_same_seed_gives_bit_identical_weights() {
     assert_eq!(a, trained_weights(42));
     assert_ne!(a, trained_weights(43));
 }
+
+#[test]
+fn a_run_continued_by_a_second_fit_equals_one_fit() {
+    // The optimiser's state and its epoch count carry the schedule (a warm-up and cosine over
+    // the whole run) and Adam's moments into the second fit; the generator carries the shuffles
+    // and dropout masks.
+    let (x, y) = common::xor::<f32>(96, &mut Rng::seed(2));
+    let net = || {
+        Network::<f32>::builder(&[2])
+            .init(Init::He)
+            .dense(8)
+            .batch_norm()
+            .relu()
+            .dropout(0.8)
+            .dense(1)
+            .loss(Loss::BinaryCrossEntropy)
+            .build(Reference, &mut Rng::seed(3))
+            .unwrap()
+    };
+    let config = FitConfig::new(Optimizer::adamw(0.01, 0.1))
+        .batch_size(16)
+        .decay(Decay::Cosine {
+            warmup: 1.0,
+            epochs: 4,
+            min_factor: 0.0,
+        });
+    let state = |n: &Network<f32>| -> Vec<Vec<f32>> {
+        let layers = n.layers().iter();
+        layers
+            .flat_map(|l| l.params().into_iter().chain(l.buffers()))
+            .map(|t| t.data().to_vec())
+            .collect()
+    };
+    let (mut once, mut rng) = (net(), Rng::seed(4));
+    once.fit(&x, &y, &config.clone().epochs(4), &mut rng)
+        .unwrap();
+    let (mut twice, mut rng) = (net(), Rng::seed(4));
+    twice
+        .fit(&x, &y, &config.clone().epochs(2), &mut rng)
+        .unwrap();
+    let saved = twice.to_bytes().unwrap();
+    let mut twice = Network::<f32>::from_bytes(
+        &saved,
+        "memory",
+        Reference,
+        &nn_core::layer::LayerRegistry::core(),
+    )
+    .unwrap();
+    let h = twice.fit(&x, &y, &config.epochs(2), &mut rng).unwrap();
+    assert!(
+        h.epochs[1].lr.abs() < 1e-9,
+        "the cosine ends at 0: {}",
+        h.epochs[1].lr
+    );
+    assert_eq!(state(&once), state(&twice));
+}

@@ -348,6 +348,7 @@ impl<T: Float> Network<T> {
             y,
             validation,
             augment,
+            after_epoch,
         } = set;
         config.validate()?;
         self.check_batch("fit", x)?;
@@ -383,7 +384,7 @@ impl<T: Float> Network<T> {
         };
         let result = self.train(
             (&train_x, &train_y, augment),
-            val.as_ref(),
+            (val.as_ref(), after_epoch),
             config,
             rng,
             observer,

@@ -15,7 +15,7 @@ pub use fit::{
     TrainingSummary,
 };
 pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
-pub use training_set::{Augment, TrainingSet};
+pub use training_set::{Augment, EpochHook, TrainingSet};
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use super::evaluate::count_correct;
 use super::fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
 };
-use super::Augment;
+use super::{Augment, EpochHook};
 use crate::error::{Error, Result};
 use crate::layer::Mode;
 use crate::optim::OptimizerState;
@@ -163,7 +163,10 @@ impl<T: Float> Network<T> {
     pub(super) fn train(
         &mut self,
         data: (&Tensor<T>, &Tensor<T>, Option<&dyn Augment<T>>),
-        val: Option<&(Cow<'_, Tensor<T>>, Tensor<T>)>,
+        (val, after_epoch): (
+            Option<&(Cow<'_, Tensor<T>>, Tensor<T>)>,
+            Option<&dyn EpochHook<T>>,
+        ),
         config: &FitConfig,
         rng: &mut Rng,
         observer: &mut dyn Observer,
@@ -222,6 +225,13 @@ impl<T: Float> Network<T> {
             }
             history.epochs.push(record);
             state.epochs = state.epochs.saturating_add(1);
+            if let Some(hook) = after_epoch {
+                // The hook sees the network with its optimiser state, as a saved one has it.
+                self.optimizer = Some(state.clone());
+                let done = hook.after_epoch(self, &record, rng);
+                self.optimizer = None;
+                done?;
+            }
             if let Some(reason) = stop {
                 history.stop = reason;
                 break;

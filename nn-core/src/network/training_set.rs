@@ -1,8 +1,9 @@
 //! What `fit` trains on: the examples, their targets, optional validation data, and an optional
 //! augmentation applied to each training mini-batch.
 
+use super::EpochRecord;
 use crate::error::Result;
-use crate::{Float, Rng, Tensor};
+use crate::{Float, Network, Rng, Tensor};
 
 /// A random transformation of training mini-batches (flips, crops, colour jitter, …), applied
 /// after the batch is gathered and before the forward pass, never in evaluation.
@@ -13,6 +14,14 @@ use crate::{Float, Rng, Tensor};
 pub trait Augment<T: Float>: Send + Sync {
     /// Transforms `batch` (`(m, input_shape…)`) in place.
     fn augment(&self, batch: &mut Tensor<T>, rng: &mut Rng) -> Result<()>;
+}
+
+/// Called after each epoch with the network as it then is (parameters, running statistics,
+/// and the optimiser's state) and the generator's state: what a checkpoint needs to resume the
+/// run exactly. An error ends training with that error.
+pub trait EpochHook<T: Float> {
+    /// After epoch `record.epoch`.
+    fn after_epoch(&self, net: &Network<T>, record: &EpochRecord, rng: &Rng) -> Result<()>;
 }
 
 /// The data of one `fit`: `x` (`(m, input_shape…)`) and targets `y` (see [`crate::Loss`]),
@@ -28,6 +37,8 @@ pub struct TrainingSet<'a, T: Float> {
     pub validation: Option<(&'a Tensor<T>, &'a Tensor<T>)>,
     /// Applied to each training mini-batch.
     pub augment: Option<&'a dyn Augment<T>>,
+    /// Called after each epoch.
+    pub after_epoch: Option<&'a dyn EpochHook<T>>,
 }
 
 impl<'a, T: Float> TrainingSet<'a, T> {
@@ -38,12 +49,19 @@ impl<'a, T: Float> TrainingSet<'a, T> {
             y,
             validation: None,
             augment: None,
+            after_epoch: None,
         }
     }
 
     /// Validates on `(x, y)` after each epoch.
     pub fn validation(mut self, x: &'a Tensor<T>, y: &'a Tensor<T>) -> Self {
         self.validation = Some((x, y));
+        self
+    }
+
+    /// Calls `hook` after each epoch (checkpoints).
+    pub fn after_epoch(mut self, hook: &'a dyn EpochHook<T>) -> Self {
+        self.after_epoch = Some(hook);
         self
     }
 
