@@ -225,7 +225,7 @@ pub fn network(
                 _ => ([64, 64, 3], 2, 20, 32),
             };
             (
-                Preset::Cnn.builder(&input, Head::Categorical(classes), None),
+                Preset::SmallCnn.builder(&input, Head::Categorical(classes), None),
                 FitConfig::new(Optimizer::adam(1e-3))
                     .epochs(epochs)
                     .batch_size(batch),

@@ -91,11 +91,11 @@ impl Model {
                 }
                 Ok(file.layers.clone())
             }
-            Model::Preset(Preset::Cnn) if shape.len() != 3 => bail!(
-                "the cnn model needs images, but the data are rows of {} features",
+            Model::Preset(p @ (Preset::Cnn | Preset::SmallCnn)) if shape.len() != 3 => bail!(
+                "the {p} model needs images, but the data are rows of {} features",
                 shape[0]
             ),
-            Model::Preset(p) => Ok(p.hidden(dropout)),
+            Model::Preset(p) => Ok(p.hidden(shape, dropout)),
         }
     }
 
