@@ -229,6 +229,8 @@ impl Plan {
             (Some(_), Some(_)) => bail!("give --schedule or --decay, not both"),
             (Some(text), None) => schedule::parse(text, epochs)?,
             (None, Some(rate)) => schedule::parse(&format!("inverse:{rate}"), epochs)?,
+            // The recipe's warm-up needs a run longer than it.
+            (None, None) if epochs < 2 => schedule::parse("constant", epochs)?,
             (None, None) => schedule::parse(recipe.schedule, epochs)?,
         };
         let augment: Augmentation = a.augment.as_deref().unwrap_or(recipe.augment).parse()?;
