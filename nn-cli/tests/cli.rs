@@ -281,7 +281,7 @@ fn bad_arguments_and_files_are_one_line_errors() {
         "0.5",
     ]));
     assert!(
-        e.contains("--beta applies to momentum, rmsprop and adam"),
+        e.contains("--beta applies to momentum, nesterov, rmsprop, adam and adamw"),
         "{e}"
     );
     let e = error(nn().args(["train", "--data", "xor", "--beta", "1.5"]));
