@@ -9,6 +9,7 @@ use nn_core::Rng;
 use nn_data::images::{Color, ImageOptions};
 use nn_data::model::Preparation;
 use nn_data::synthetic::{self, Playground};
+use nn_data::table::{Csv, Label};
 use nn_data::{builtin, course_h5, idx, Dataset, Standardizer};
 
 /// A data source named on the command line.
@@ -26,11 +27,13 @@ pub enum Source {
     Mnist(PathBuf),
     /// The course's HDF5 file (training split; `test_…` beside it is the test split).
     CourseH5(PathBuf),
+    /// A CSV table with a header: numeric features and a label column (`--label`).
+    Csv(PathBuf),
 }
 
 impl Source {
-    /// `faces`, `circle`, `xor`, `gaussian`, `spiral`, `shapes`, a `.h5` file, an MNIST
-    /// folder or an image folder.
+    /// `faces`, `circle`, `xor`, `gaussian`, `spiral`, `shapes`, a `.h5` file, a `.csv`
+    /// file, an MNIST folder or an image folder.
     pub fn parse(text: &str) -> Result<Source> {
         if let Some(p) = Playground::ALL.iter().find(|p| p.name() == text) {
             return Ok(Source::Playground(*p));
@@ -47,9 +50,18 @@ impl Source {
             }
             return Ok(Source::CourseH5(path));
         }
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            if !path.is_file() {
+                bail!("{text}: no such CSV file");
+            }
+            return Ok(Source::Csv(path));
+        }
         if !path.is_dir() {
             bail!(
-                "{text}: not a folder, an .h5 file or a built-in set (faces, circle, xor, gaussian, spiral, shapes)"
+                "{text}: not a folder, an .h5 or .csv file or a built-in set (faces, circle, xor, gaussian, spiral, shapes)"
             );
         }
         let mnist = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
@@ -64,7 +76,7 @@ impl Source {
 
     /// Whether the examples are images (so the image options apply).
     pub fn is_images(&self) -> bool {
-        !matches!(self, Source::Playground(_))
+        !matches!(self, Source::Playground(_) | Source::Csv(_))
     }
 }
 
@@ -77,6 +89,8 @@ pub struct DataOptions {
     pub images: ImageOptions,
     pub points: usize,
     pub noise: f64,
+    /// The label column of CSV tables.
+    pub label: Option<String>,
     /// Show a progress bar while image folders load (on a terminal only).
     pub progress: bool,
 }
@@ -194,6 +208,11 @@ pub fn load(source: &Source, o: &DataOptions, rng: &mut Rng) -> Result<Dataset> 
         Source::Mnist(dir) => {
             let [train, _] = idx::mnist(dir)?;
             train
+        }
+        Source::Csv(path) => {
+            // The label is required and must be a column (the message lists them).
+            let columns = crate::table::for_training(path, o.label.as_deref())?;
+            Csv::new(Label::Class(columns.label)).read(path)?
         }
         Source::CourseH5(path) => {
             // A test file (test_set_x) or a training file.

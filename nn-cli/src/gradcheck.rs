@@ -48,6 +48,7 @@ fn examples(a: &GradcheckArgs, model: &Model, rng: &mut Rng) -> Result<(Dataset,
         images: ImageOptions::new().size(a.size, a.size).color(Color::Rgb),
         points: a.examples.max(2),
         noise: 0.1,
+        label: None,
         progress: false,
     };
     let mut data = load(&source, &options, rng)?;

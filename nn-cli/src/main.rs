@@ -1,5 +1,5 @@
-//! `nn`: train, evaluate and use image classifiers (and the course's 2-D experiments) without
-//! writing Rust. `nn train` alone trains a small CNN on the built-in face/non-face photos.
+//! `nn`: train, evaluate and use classifiers of images and CSV tables (and the course's 2-D
+//! experiments) without writing Rust. `nn train` alone trains a small CNN on the built-in face/non-face photos.
 
 mod checkpoint;
 mod data;
@@ -7,7 +7,9 @@ mod gradcheck;
 mod model;
 mod model_file;
 mod plot;
+mod predict;
 mod schedule;
+mod table;
 mod train;
 mod using;
 
@@ -20,13 +22,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use nn_core::{Backend, Reference};
 use nn_simd::Simd;
 
-/// Train, evaluate and use classifiers of images and 2-D points.
+/// Train, evaluate and use classifiers of images, CSV tables and 2-D points.
 #[derive(Parser)]
 #[command(
     name = "nn",
     version,
     about,
-    after_help = "Examples:\n  nn train                                  # a CNN on the built-in faces\n  nn train --data xor --model mlp:8 --save xor.nn\n  nn train --data data/mnist5k --model cnn --epochs 3 --save mnist.nn\n  nn eval mnist.nn --data data/mnist5k\n  nn predict faces.nn photo.jpg\n  nn info faces.nn"
+    after_help = "Examples:\n  nn train                                  # a CNN on the built-in faces\n  nn train --data xor --model mlp:8 --save xor.nn\n  nn train --data iris.csv --label species --save iris.nn\n  nn train --data data/mnist5k --model cnn --epochs 3 --save mnist.nn\n  nn eval mnist.nn --data data/mnist5k\n  nn predict faces.nn photo.jpg\n  nn info faces.nn"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,16 +39,21 @@ struct Cli {
 enum Command {
     /// Trains a model and prints train and test accuracy.
     #[command(
-        after_help = "Examples:\n  nn train\n  nn train --data data/faces_h5/train_faces.h5 --model mlp:20,7,5 --epochs 100 --save faces.nn\n  nn train --data my_photos/ --size 32 --gray --split 0.2 --save photos.nn\n  nn train --data spiral --noise 0.1 --model mlp:16,16 --optimizer adam --lr 0.01"
+        after_help = "Examples:\n  nn train\n  nn train --data data/faces_h5/train_faces.h5 --model mlp:20,7,5 --epochs 100 --save faces.nn\n  nn train --data iris.csv --label species --split 0.2 --save iris.nn\n  nn train --data my_photos/ --size 32 --gray --split 0.2 --save photos.nn\n  nn train --data spiral --noise 0.1 --model mlp:16,16 --optimizer adam --lr 0.01"
     )]
     Train(Box<train::TrainArgs>),
     /// Evaluates a saved model on a data set: loss, accuracy, per-class precision and recall,
     /// confusion matrix.
-    #[command(after_help = "Example:\n  nn eval faces.nn --data data/faces_h5/test_faces.h5")]
+    #[command(
+        after_help = "Examples:\n  nn eval faces.nn --data data/faces_h5/test_faces.h5\n  nn eval iris.nn --data iris_test.csv --label species"
+    )]
     Eval(using::EvalArgs),
-    /// Predicts the class of images with a saved model.
-    #[command(after_help = "Example:\n  nn predict faces.nn photo.png other.jpg")]
-    Predict(using::PredictArgs),
+    /// Predicts the class of images (named, or every image below folders) or of each row of a
+    /// CSV table with a saved model.
+    #[command(
+        after_help = "Examples:\n  nn predict faces.nn photo.png other.jpg\n  nn predict faces.nn photos/ --top 2 --csv > predictions.csv\n  nn predict iris.nn new_flowers.csv"
+    )]
+    Predict(predict::PredictArgs),
     /// Checks back-propagation against finite differences for a model preset (in f64).
     #[command(after_help = "Example:\n  nn gradcheck --model cnn --data shapes --size 12")]
     Gradcheck(gradcheck::GradcheckArgs),
@@ -90,7 +97,8 @@ pub struct Output {
     /// Print only the final results.
     #[arg(long, short)]
     quiet: bool,
-    /// Print JSON lines (one object per epoch and one for the result) instead of text.
+    /// Print JSON lines instead of text (training: one object per epoch and one for the
+    /// result; prediction: one per image or row).
     #[arg(long)]
     json: bool,
 }
@@ -110,7 +118,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train::run(*a),
         Command::Eval(a) => using::eval(a),
-        Command::Predict(a) => using::predict(a),
+        Command::Predict(a) => predict::predict(a),
         Command::Gradcheck(a) => gradcheck::run(a),
         Command::Info(a) => using::info(a),
     };

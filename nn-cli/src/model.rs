@@ -146,6 +146,9 @@ pub struct Run {
     /// The generator's state at the end of the run, for `--resume` (absent in older files).
     #[serde(default)]
     pub rng: Option<nn_core::Rng>,
+    /// The columns of the CSV table trained on (absent for other data and in older files).
+    #[serde(default)]
+    pub table: Option<crate::table::Columns>,
 }
 
 /// A number of the run record; JSON writes NaN (no such figure, as a checkpoint's test

@@ -22,6 +22,7 @@ use serde_json::json;
 use crate::checkpoint;
 use crate::data::{load_train_test, DataOptions, Source};
 use crate::model::{self, Model, Run};
+use crate::table::{self, Columns};
 use crate::{plot, schedule};
 use crate::{Compute, Output};
 
@@ -29,9 +30,14 @@ use crate::{Compute, Output};
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// The data: faces (built-in photos), circle, xor, gaussian, spiral, shapes, a folder with
-    /// one sub-folder of images per class, an MNIST folder, or the course's train_*.h5 file.
+    /// one sub-folder of images per class, an MNIST folder, the course's train_*.h5 file, or a
+    /// CSV table with a header (give its class column with --label; every other column is a
+    /// numeric feature).
     #[arg(long, default_value = "faces")]
     data: String,
+    /// The column of a CSV table (--data, --test) that holds the classes (names or numbers).
+    #[arg(long, value_name = "COLUMN")]
+    label: Option<String>,
     /// A separate test set (same kinds as --data); without it, --split of the data is held out
     /// (the course's test_*.h5 beside a train_*.h5 and MNIST's t10k files are found alone).
     #[arg(long)]
@@ -61,7 +67,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.1)]
     noise: f64,
     /// The model: logistic, mlp:20,7,5 (hidden layer sizes), or cnn (default: cnn for
-    /// images, mlp:16,8 for 2-D sets).
+    /// images, mlp:16,8 for 2-D sets and tables).
     #[arg(long)]
     model: Option<String>,
     /// The output and loss: auto (one sigmoid unit with binary cross-entropy for two classes,
@@ -94,7 +100,7 @@ pub struct TrainArgs {
     #[arg(long)]
     schedule: Option<String>,
     /// Epochs (default: 30 for convolutional models on images, 15 for flat models on images,
-    /// 200 for 2-D sets).
+    /// 200 for 2-D sets and tables).
     #[arg(long)]
     epochs: Option<usize>,
     /// Mini-batch size (0: the whole training set).
@@ -115,10 +121,13 @@ pub struct TrainArgs {
     /// training data is held out for validation) and keep the best weights.
     #[arg(long)]
     early_stopping: Option<usize>,
-    /// Standardise features with the training set's mean and deviation (default: pixels are
-    /// divided by 255, tables are left as they are).
-    #[arg(long)]
-    standardize: bool,
+    /// Standardise features with the training set's mean and deviation (saved with the
+    /// model). The default for CSV tables; --standardize=false keeps a table's values as they
+    /// are. Pixels are divided by 255, and standardised too only with this flag; the 2-D sets
+    /// are left as they are.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_name = "BOOL")]
+    standardize: Option<bool>,
     /// The seed of every random choice (initialisation, shuffling, splits).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -189,12 +198,17 @@ struct Plan {
     optimizer: Optimizer,
     decay: Decay,
     epochs: usize,
+    /// Whether the features are standardised (`--standardize`, by default for tables).
+    standardize: bool,
+    /// The columns of a CSV table.
+    table: Option<Columns>,
 }
 
 impl Plan {
     fn from_args(a: &TrainArgs) -> Result<Plan> {
         let source = Source::parse(&a.data)?;
         let images = source.is_images();
+        let table = table_columns(a, &source)?;
         let model = match &a.model {
             Some(m) => Model::parse(m)?,
             None if images => Model::Preset(Preset::Cnn),
@@ -221,6 +235,7 @@ impl Plan {
                 .skip_unreadable(a.skip_unreadable),
             points: a.points,
             noise: a.noise,
+            label: a.label.clone(),
             progress: !a.output.quiet && !a.output.json,
         };
         let recipe = Recipe::for_data(&data.source, images && !model.flat());
@@ -246,11 +261,13 @@ impl Plan {
         }
         Ok(Plan {
             augment,
+            standardize: a.standardize.unwrap_or(table.is_some()),
             data,
             model,
             optimizer: optimizer(a, &recipe)?,
             decay,
             epochs,
+            table,
         })
     }
 
@@ -305,6 +322,35 @@ impl Recipe {
             }
         }
     }
+}
+
+/// The columns of a CSV table given as `--data` (with `--label`, which other data refuse),
+/// and a CSV `--test` table's, which must be the same.
+fn table_columns(a: &TrainArgs, source: &Source) -> Result<Option<Columns>> {
+    let Source::Csv(path) = source else {
+        if a.label.is_some() {
+            bail!(
+                "--label names the class column of a CSV table, but --data {} is not one",
+                a.data
+            );
+        }
+        return Ok(None);
+    };
+    let columns = table::for_training(path, a.label.as_deref())?;
+    let csv = |t: &&Path| t.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if let Some(test) = a.test.as_deref().filter(csv) {
+        let other = table::for_training(test, a.label.as_deref())?;
+        if other.features != columns.features {
+            bail!(
+                "{}, line 1: the feature columns are {}, but {}'s are {}",
+                test.display(),
+                other.features.join(", "),
+                path.display(),
+                columns.features.join(", ")
+            );
+        }
+    }
+    Ok(Some(columns))
 }
 
 /// The optimiser of `--optimizer`, `--lr`, `--beta` and `--beta2`, the recipe's by default.
@@ -366,7 +412,7 @@ struct Prepared {
 fn load_data(a: &TrainArgs, plan: &Plan, rng: &mut Rng) -> Result<Prepared> {
     let loading = Instant::now();
     let (train, test, prepare) =
-        load_train_test(&plan.data, plan.model.flat(), a.standardize, rng)?;
+        load_train_test(&plan.data, plan.model.flat(), plan.standardize, rng)?;
     if !a.output.quiet && !a.output.json {
         println!(
             "data: {} training and {} test examples of {:?}, classes {:?} (loaded in {:.2} s)",
@@ -559,6 +605,7 @@ fn run_record(a: &TrainArgs, plan: &Plan) -> Run {
     Run {
         model: a.model.clone().unwrap_or_else(|| plan.model.to_string()),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        table: plan.table.clone(),
         ..Run::default()
     }
 }

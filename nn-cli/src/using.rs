@@ -1,15 +1,14 @@
-//! `nn eval`, `nn predict` and `nn info`: using a saved model.
+//! `nn eval` and `nn info`: using a saved model (`nn predict` is in `predict.rs`).
 
-use std::path::PathBuf;
-
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use nn_core::{Evaluation, Rng};
+use nn_data::table::{Csv, Label};
 use nn_data::Dataset;
 use serde_json::json;
 
 use crate::data::{load, DataOptions, Source};
-use crate::model;
+use crate::{model, table};
 use crate::{Compute, ModelPath, Output};
 
 /// Options of `nn eval`.
@@ -21,21 +20,9 @@ pub struct EvalArgs {
     /// MNIST folder, its test split).
     #[arg(long)]
     data: String,
-    #[command(flatten)]
-    compute: Compute,
-    #[command(flatten)]
-    output: Output,
-}
-
-/// Options of `nn predict`.
-#[derive(Args, Debug)]
-pub struct PredictArgs {
-    /// The saved model.
-    model: ModelPath,
-    /// Image files, any size, in a format the model's preparation can read (PNG, JPEG, BMP,
-    /// GIF, WebP, TIFF).
-    #[arg(required = true)]
-    images: Vec<PathBuf>,
+    /// The class column of a CSV table (default: the column the model was trained with).
+    #[arg(long, value_name = "COLUMN")]
+    label: Option<String>,
     #[command(flatten)]
     compute: Compute,
     #[command(flatten)]
@@ -49,10 +36,31 @@ pub struct InfoArgs {
     model: ModelPath,
 }
 
+/// `nn eval`: the model's preparation applied to the data, then loss, accuracy, precision
+/// and recall per class and the confusion matrix.
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let (trained, _) = model::load(&a.model, a.compute.backend()?)?;
+    let (trained, run) = model::load(&a.model, a.compute.backend()?)?;
     let prepare = &trained.preparation;
     let source = Source::parse(&a.data)?;
+    if a.label.is_some() && !matches!(source, Source::Csv(_)) {
+        bail!(
+            "--label names the class column of a CSV table, but --data {} is not one",
+            a.data
+        );
+    }
+    match (&prepare.images, &source) {
+        (Some(_), Source::Csv(_)) => bail!(
+            "{}: {} takes images, not rows of a table",
+            a.data,
+            a.model.display()
+        ),
+        (None, s) if s.is_images() => bail!(
+            "{}: {} takes rows of features, not images",
+            a.data,
+            a.model.display()
+        ),
+        _ => {}
+    }
     let options = DataOptions {
         source: source.clone(),
         test: None,
@@ -60,12 +68,22 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         images: prepare.images.unwrap_or_default(),
         points: 400,
         noise: 0.1,
+        label: None,
         progress: true,
     };
     let mut data: Dataset = match &source {
         Source::Mnist(dir) => {
             let [_, test] = nn_data::idx::mnist(dir)?;
             test
+        }
+        Source::Csv(path) => {
+            let expected = table::Expected {
+                features: prepare.example_shape.iter().product(),
+                columns: run.as_ref().and_then(|r| r.table.as_ref()),
+            };
+            let label = table::for_model(path, a.label.as_deref(), expected, true)?
+                .expect("a label is required");
+            Csv::new(Label::Class(label)).read(path)?
         }
         _ => load(&source, &options, &mut Rng::seed(2))?,
     };
@@ -138,47 +156,7 @@ fn print_evaluation(e: &Evaluation, examples: usize, classes: &[String]) {
     }
 }
 
-pub fn predict(a: PredictArgs) -> Result<()> {
-    let (trained, _) = model::load(&a.model, a.compute.backend()?)?;
-    let prepare = &trained.preparation;
-    if prepare.images.is_none() {
-        bail!(
-            "{}: this model takes rows of features, not images",
-            a.model.display()
-        );
-    }
-    for path in &a.images {
-        let p = trained.network.predict_proba(&prepare.image(path)?)?;
-        // One sigmoid output: the probability of class 1; else one probability per class.
-        let probs: Vec<f64> = if p.row_len() == 1 {
-            vec![1.0 - f64::from(p.data()[0]), f64::from(p.data()[0])]
-        } else {
-            p.data().iter().map(|&v| f64::from(v)).collect()
-        };
-        let (class, prob) = probs
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(k, &p)| (k, p))
-            .context("the model gives no probabilities")?;
-        // The preparation was checked against the network when the file was read: one name
-        // per probability.
-        let name = prepare
-            .classes
-            .get(class)
-            .context("the model has fewer class names than outputs")?;
-        if a.output.json {
-            println!(
-                "{}",
-                json!({"image": path, "class": name, "probability": prob})
-            );
-        } else {
-            println!("{}: {name} ({:.1} %)", path.display(), 100.0 * prob);
-        }
-    }
-    Ok(())
-}
-
+/// `nn info`: the architecture, the preparation of inputs and the record of the run.
 pub fn info(a: InfoArgs) -> Result<()> {
     let (trained, run) = model::load(&a.model, std::sync::Arc::new(nn_core::Reference))?;
     let (p, net) = (&trained.preparation, &trained.network);
@@ -199,6 +177,13 @@ pub fn info(a: InfoArgs) -> Result<()> {
             "input: {} features{standardised}",
             p.example_shape.iter().product::<usize>()
         ),
+    }
+    if let Some(t) = run.as_ref().and_then(|r| r.table.as_ref()) {
+        println!(
+            "table: features {}; label {}",
+            t.features.join(", "),
+            t.label
+        );
     }
     println!("classes: {}", p.classes.join(", "));
     if let Some(t) = &run {

@@ -257,7 +257,7 @@ fn bad_arguments_and_files_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let e = error(nn().args(["train", "--data", "/no/such/folder"]));
     assert!(
-        e.contains("/no/such/folder: not a folder, an .h5 file or a built-in set"),
+        e.contains("/no/such/folder: not a folder, an .h5 or .csv file or a built-in set"),
         "{e}"
     );
     let e = error(nn().args(["train", "--model", "transformer"]));

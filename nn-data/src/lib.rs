@@ -8,7 +8,7 @@
 //! | one image, preprocessed the same way (for prediction) | [`ImageOptions::load_image`](images::ImageOptions::load_image) | `(1, h, w, c)` |
 //! | the course's HDF5 files | [`course_h5::read_train`] / [`course_h5::read_test`], then `Dataset::from` | `(m, 64, 64, 3)` |
 //! | MNIST IDX files, gzipped or not | [`idx::mnist`], [`idx::read_pair`] | `(m, 28, 28, 1)` |
-//! | CSV with a header and a label column | [`table::Csv::read`] | `(m, n)` |
+//! | CSV with a header and a label column; rows to predict, without labels | [`table::Csv::read`]; [`table::Csv::read_features`] | `(m, n)` |
 //! | the TensorFlow playground's 2-D sets; RGB shape images | [`synthetic::playground`], [`synthetic::shapes`] | `(m, 2)`; `(m, s, s, 3)` |
 //! | built-in face/non-face photos (no files needed) | [`builtin::faces`] | `(200, 64, 64, 3)` |
 //!

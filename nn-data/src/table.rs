@@ -8,6 +8,10 @@
 //!
 //! let data = Csv::new(Label::Class("species".into())).read("iris.csv")?;
 //! println!("{} examples, {} features, classes {:?}", data.len(), data.features(), data.class_names());
+//! // Rows to predict: the features only, with the line each row is on (a "species" column,
+//! // if the file has one, is left out; `Label::None` reads every column as a feature).
+//! let rows = Csv::new(Label::Class("species".into())).read_features("new.csv")?;
+//! println!("{} rows of {:?}, the first on line {}", rows.lines.len(), rows.columns, rows.lines[0]);
 //! # Ok::<(), nn_data::DataError>(())
 //! ```
 
@@ -36,6 +40,9 @@ pub enum Label {
     Real(String),
     /// The last column holds class labels.
     LastClass,
+    /// No column holds labels: every column is a feature. Only for rows to predict
+    /// ([`Csv::read_features`]); [`Csv::read`] refuses it.
+    None,
 }
 
 /// How to read a CSV file.
@@ -72,22 +79,79 @@ impl Csv {
     /// [`DataError::Io`] if it cannot be read; [`DataError::NotFile`] for a folder, a device
     /// or a FIFO; [`DataError::TooLarge`] above [`MAX_CSV_BYTES`]; [`DataError::Row`] naming
     /// the line (and column) for an empty file, a header without the label column, a row of the
-    /// wrong width, an empty or non-numeric feature, a non-numeric real target, or bad UTF-8.
+    /// wrong width, an empty or non-numeric feature, a non-numeric real target, or bad UTF-8;
+    /// [`DataError::Invalid`] for [`Label::None`] (there is nothing to learn without labels).
     pub fn read(&self, path: impl AsRef<Path>) -> Result<Dataset, DataError> {
         let path = path.as_ref();
+        if self.label == Label::None {
+            return Err(DataError::Invalid {
+                message: format!(
+                    "{}: a table of examples needs a label column (Label::None is for \
+                     Csv::read_features)",
+                    path.display()
+                ),
+            });
+        }
         let mut reader = self.open(path)?;
-        let header = read_header(path, &mut reader, self.delimiter)?;
+        let header = read_header(path, &mut reader, self.delimiter, 2)?;
         let label = self.label_column(path, &header)?;
-        let mut rows = Rows::new(label);
-        for record in reader.records() {
-            let record = record.map_err(|e| csv_error(path, e))?;
-            rows.push(path, &header, &record)?;
-        }
-        if reader.get_ref().limit() == 0 {
-            // More than MAX_CSV_BYTES were there to read: the file grew after the check.
-            return Err(too_large(path, MAX_CSV_BYTES + 1));
-        }
+        let mut rows = Rows::new(label, false);
+        rows.read_all(path, &header, reader)?;
         rows.into_dataset(path, header.len() - 1)
+    }
+
+    /// Reads rows of features only, as for prediction: every column is a feature except the
+    /// label column, which is left out unread (the file may also lack it, unless the label
+    /// is [`Label::LastClass`]; [`Label::None`] reads every column). Each row keeps the line
+    /// of the file it starts on, so that results can name it.
+    ///
+    /// The file is checked and read within [`MAX_CSV_BYTES`] as by [`Csv::read`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Csv::read`], except that a named label column may be missing and a header of one
+    /// column is a table of one feature.
+    pub fn read_features(&self, path: impl AsRef<Path>) -> Result<Features, DataError> {
+        let path = path.as_ref();
+        let mut reader = self.open(path)?;
+        let minimum = if self.label == Label::LastClass { 2 } else { 1 };
+        let header = read_header(path, &mut reader, self.delimiter, minimum)?;
+        let label = match &self.label {
+            Label::Class(name) | Label::Real(name) if !header.contains(name) => None,
+            _ => self.label_column(path, &header)?,
+        }
+        .map(|l| LabelColumn {
+            kind: Kind::Ignored,
+            ..l
+        });
+        let columns: Vec<String> = header
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| label.is_none_or(|l| l.index != i))
+            .map(|(_, name)| name.clone())
+            .collect();
+        if columns.is_empty() {
+            return Err(row_error(
+                path,
+                1,
+                format!("no feature columns besides the label \"{}\"", header[0]),
+            ));
+        }
+        let mut rows = Rows::new(label, true);
+        rows.read_all(path, &header, reader)?;
+        rows.into_features(path, columns)
+    }
+
+    /// The header's column names (trimmed), without reading the rows: to check a table
+    /// before reading it, or to list its columns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Csv::read`] for the file and its first line (an empty file is an error).
+    pub fn columns(&self, path: impl AsRef<Path>) -> Result<Vec<String>, DataError> {
+        let path = path.as_ref();
+        let mut reader = self.open(path)?;
+        read_header(path, &mut reader, self.delimiter, 1)
     }
 
     /// A CSV reader of the regular file at `path`, refused above [`MAX_CSV_BYTES`].
@@ -103,17 +167,22 @@ impl Csv {
             .from_reader(file.take(MAX_CSV_BYTES + 1)))
     }
 
-    /// Where the label is in `header`.
-    fn label_column(&self, path: &Path, header: &[String]) -> Result<LabelColumn, DataError> {
-        let (name, real) = match &self.label {
+    /// Where the label is in `header` (`None` for [`Label::None`]).
+    fn label_column(
+        &self,
+        path: &Path,
+        header: &[String],
+    ) -> Result<Option<LabelColumn>, DataError> {
+        let (name, kind) = match &self.label {
+            Label::None => return Ok(None),
             Label::LastClass => {
-                return Ok(LabelColumn {
+                return Ok(Some(LabelColumn {
                     index: header.len() - 1,
-                    real: false,
-                })
+                    kind: Kind::Class,
+                }))
             }
-            Label::Class(name) => (name, false),
-            Label::Real(name) => (name, true),
+            Label::Class(name) => (name, Kind::Class),
+            Label::Real(name) => (name, Kind::Real),
         };
         let index = header.iter().position(|h| h == name).ok_or_else(|| {
             row_error(
@@ -125,8 +194,19 @@ impl Csv {
                 ),
             )
         })?;
-        Ok(LabelColumn { index, real })
+        Ok(Some(LabelColumn { index, kind }))
     }
+}
+
+/// Rows of features without labels, as [`Csv::read_features`] reads them for prediction.
+#[derive(Clone, Debug)]
+pub struct Features {
+    /// The names of the feature columns (the header without the label column), in order.
+    pub columns: Vec<String>,
+    /// The features, `(m, n)`: one row per record, `n` = `columns.len()`.
+    pub x: Tensor<f32>,
+    /// The line of the file each row starts on (the header is line 1).
+    pub lines: Vec<u64>,
 }
 
 /// What the size error of this module suggests.
@@ -151,11 +231,12 @@ fn row_error(path: &Path, line: u64, message: String) -> DataError {
     }
 }
 
-/// The header's column names (trimmed); it must have at least two.
+/// The header's column names (trimmed); it must have at least `minimum` (1 or 2).
 fn read_header(
     path: &Path,
     reader: &mut csv::Reader<Take<File>>,
     delimiter: u8,
+    minimum: usize,
 ) -> Result<Vec<String>, DataError> {
     let header: Vec<String> = reader
         .headers()
@@ -170,7 +251,7 @@ fn read_header(
             "the file is empty: a header row was expected".into(),
         ));
     }
-    if header.len() < 2 {
+    if header.len() < minimum {
         return Err(row_error(
             path,
             1,
@@ -184,26 +265,40 @@ fn read_header(
     Ok(header)
 }
 
-/// The label's column and whether it holds real targets.
+/// The label's column and what it holds.
 #[derive(Clone, Copy)]
 struct LabelColumn {
     index: usize,
-    real: bool,
+    kind: Kind,
+}
+
+/// What a label column holds, and so how it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Class names.
+    Class,
+    /// Real targets.
+    Real,
+    /// Anything: the column is skipped ([`Csv::read_features`]).
+    Ignored,
 }
 
 /// The rows read so far: features row-major, and the labels as real targets or as indices of
-/// class names in order of first appearance (one name kept per class, not one per row).
+/// class names in order of first appearance (one name kept per class, not one per row), and
+/// (for [`Csv::read_features`]) the line of each row.
 struct Rows {
-    label: LabelColumn,
+    label: Option<LabelColumn>,
     features: Vec<f32>,
     targets: Vec<f32>,
     class_of_row: Vec<usize>,
     names: Vec<String>,
     index_of_name: HashMap<String, usize>,
+    /// The line of each row, if kept.
+    lines: Option<Vec<u64>>,
 }
 
 impl Rows {
-    fn new(label: LabelColumn) -> Self {
+    fn new(label: Option<LabelColumn>, keep_lines: bool) -> Self {
         Rows {
             label,
             features: Vec::new(),
@@ -211,7 +306,27 @@ impl Rows {
             class_of_row: Vec::new(),
             names: Vec::new(),
             index_of_name: HashMap::new(),
+            lines: keep_lines.then(Vec::new),
         }
+    }
+
+    /// Reads every record after the header, refusing a file that grew past
+    /// [`MAX_CSV_BYTES`] after its size was checked.
+    fn read_all(
+        &mut self,
+        path: &Path,
+        header: &[String],
+        mut reader: csv::Reader<Take<File>>,
+    ) -> Result<(), DataError> {
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(path, e))?;
+            self.push(path, header, &record)?;
+        }
+        if reader.get_ref().limit() == 0 {
+            // More than MAX_CSV_BYTES were there to read: the file grew after the check.
+            return Err(too_large(path, MAX_CSV_BYTES + 1));
+        }
+        Ok(())
     }
 
     /// Parses one record (its width was checked by the csv reader).
@@ -231,23 +346,30 @@ impl Rows {
         };
         for (column, field) in record.iter().enumerate() {
             let field = field.trim();
-            if column != self.label.index {
-                let value =
-                    parse_number(field).ok_or_else(|| not_a_number("feature", column, field))?;
-                self.features.push(value);
-            } else if self.label.real {
-                let value =
-                    parse_number(field).ok_or_else(|| not_a_number("target", column, field))?;
-                self.targets.push(value);
-            } else if field.is_empty() {
-                return Err(row_error(
-                    path,
-                    line,
-                    format!("label \"{}\" is empty", header[column]),
-                ));
-            } else {
-                self.push_class(field);
+            match self.label.filter(|l| l.index == column).map(|l| l.kind) {
+                None => {
+                    let value = parse_number(field)
+                        .ok_or_else(|| not_a_number("feature", column, field))?;
+                    self.features.push(value);
+                }
+                Some(Kind::Ignored) => {}
+                Some(Kind::Real) => {
+                    let value =
+                        parse_number(field).ok_or_else(|| not_a_number("target", column, field))?;
+                    self.targets.push(value);
+                }
+                Some(Kind::Class) if field.is_empty() => {
+                    return Err(row_error(
+                        path,
+                        line,
+                        format!("label \"{}\" is empty", header[column]),
+                    ));
+                }
+                Some(Kind::Class) => self.push_class(field),
             }
+        }
+        if let Some(lines) = &mut self.lines {
+            lines.push(line);
         }
         Ok(())
     }
@@ -268,16 +390,17 @@ impl Rows {
     /// The data set: `(m, n)` features, real targets or class indices. Classes are sorted
     /// by name, numerically if every name is an integer.
     fn into_dataset(self, path: &Path, n: usize) -> Result<Dataset, DataError> {
-        let m = if self.label.real {
+        let real = self.label.is_some_and(|l| l.kind == Kind::Real);
+        let m = if real {
             self.targets.len()
         } else {
             self.class_of_row.len()
         };
         if m == 0 {
-            return Err(row_error(path, 2, "no data rows after the header".into()));
+            return Err(no_rows(path));
         }
         let x = Tensor::from_vec(&[m, n], self.features).expect("n features per row");
-        if self.label.real {
+        if real {
             let y = Tensor::from_vec(&[m, 1], self.targets).expect("one target per row");
             return Dataset::with_real_targets(x, y);
         }
@@ -285,6 +408,21 @@ impl Rows {
         let labels = self.class_of_row.iter().map(|&c| new_index[c]).collect();
         Dataset::with_classes(x, labels, classes)
     }
+
+    /// The rows of features, `(m, columns.len())`, with their lines.
+    fn into_features(self, path: &Path, columns: Vec<String>) -> Result<Features, DataError> {
+        let lines = self.lines.expect("lines kept for features");
+        if lines.is_empty() {
+            return Err(no_rows(path));
+        }
+        let x = Tensor::from_vec(&[lines.len(), columns.len()], self.features)
+            .expect("n features per row");
+        Ok(Features { columns, x, lines })
+    }
+}
+
+fn no_rows(path: &Path) -> DataError {
+    row_error(path, 2, "no data rows after the header".into())
 }
 
 /// The class names sorted (numerically if they are all integers, else as text), and for each

@@ -86,6 +86,14 @@ fn every_loader(path: &Path) -> Vec<(&'static str, Result<(), DataError>)> {
             options.load_image(path).map(drop),
         ),
         ("Csv::read", Csv::new(Label::LastClass).read(path).map(drop)),
+        (
+            "Csv::read_features",
+            Csv::new(Label::None).read_features(path).map(drop),
+        ),
+        (
+            "Csv::columns",
+            Csv::new(Label::None).columns(path).map(drop),
+        ),
     ]
 }
 
@@ -410,6 +418,14 @@ fn oversized_files_are_refused_from_their_length() {
         path
     };
     let p = sparse("big.csv", MAX_CSV_BYTES + 1);
+    for (e, m) in [
+        names(Csv::new(Label::LastClass).read(&p), &p),
+        names(Csv::new(Label::None).read_features(&p).map(drop), &p),
+        names(Csv::new(Label::None).columns(&p), &p),
+    ] {
+        assert!(matches!(e, DataError::TooLarge { .. }), "{e:?}");
+        assert!(m.contains("nn_data::table::MAX_CSV_BYTES"), "{m}");
+    }
     let (e, m) = names(Csv::new(Label::LastClass).read(&p), &p);
     assert!(matches!(e, DataError::TooLarge { .. }), "{e:?}");
     assert!(

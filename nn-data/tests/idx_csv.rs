@@ -245,3 +245,91 @@ fn bad_csv_gives_errors_naming_the_file_and_line() {
         .to_string();
     assert!(e.starts_with("/no/such.csv: "), "{e}");
 }
+
+#[test]
+fn rows_to_predict_leave_out_the_label_column_and_keep_their_lines() {
+    let d = tempfile::tempdir().unwrap();
+    // A quoted field over two lines: the next row starts on line 5.
+    let text = b"sepal, species ,petal\n5.1,setosa,1.4\n7.0,versicolor,4.7\n6.3,\"virgi\nnica\",6.0\n4.9,,1.4\n";
+    let p = write(d.path(), "rows.csv", text);
+    let species = Csv::new(Label::Class("species".into()));
+    let rows = species.read_features(&p).unwrap();
+    assert_eq!(rows.columns, ["sepal", "petal"]);
+    assert_eq!(rows.x.shape(), &[4, 2]);
+    assert_eq!(rows.x.data(), &[5.1, 1.4, 7.0, 4.7, 6.3, 6.0, 4.9, 1.4]);
+    assert_eq!(rows.lines, [2, 3, 4, 6]);
+    // The label column may be missing; Label::None reads every column.
+    let p = write(d.path(), "bare.csv", b"sepal,petal\n5.1,1.4\n7.0,4.7\n");
+    let rows = species.read_features(&p).unwrap();
+    assert_eq!(rows.columns, ["sepal", "petal"]);
+    assert_eq!(rows.lines, [2, 3]);
+    let none = Csv::new(Label::None).read_features(&p).unwrap();
+    assert_eq!((none.columns, none.x.data()), (rows.columns, rows.x.data()));
+    let p = write(d.path(), "one.csv", b"x\n1\n2.5\n");
+    let rows = Csv::new(Label::None).read_features(&p).unwrap();
+    assert_eq!(
+        (rows.x.shape(), rows.x.data()),
+        (&[2, 1][..], &[1.0, 2.5][..])
+    );
+    // LastClass leaves out the last column; a real target's column is left out unread too.
+    let p = write(d.path(), "t.csv", b"a;b;price\n1;2;n/a\n");
+    let rows = Csv::new(Label::Real("price".into()))
+        .delimiter(b';')
+        .read_features(&p)
+        .unwrap();
+    assert_eq!(rows.x.data(), &[1.0, 2.0]);
+    let rows = Csv::new(Label::LastClass)
+        .delimiter(b';')
+        .read_features(&p)
+        .unwrap();
+    assert_eq!(rows.columns, ["a", "b"]);
+    // The header alone.
+    assert_eq!(species.columns(&p).unwrap(), ["a;b;price"]);
+    assert_eq!(
+        species.delimiter(b';').columns(&p).unwrap(),
+        ["a", "b", "price"]
+    );
+}
+
+#[test]
+fn bad_rows_to_predict_give_errors_naming_the_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let features = |label: Label, text: &[u8]| {
+        let p = write(d.path(), "p.csv", text);
+        Csv::new(label).read_features(&p).unwrap_err().to_string()
+    };
+    let e = features(Label::None, b"a,b\n1,2\n3,4,5\n");
+    assert!(
+        e.ends_with("p.csv, line 3: 3 fields, but the header has 2"),
+        "{e}"
+    );
+    let e = features(Label::Class("y".into()), b"a,y,b\n1,x,2\n3,x,oops\n");
+    assert!(
+        e.ends_with("p.csv, line 3: feature \"b\" is \"oops\", not a number"),
+        "{e}"
+    );
+    let e = features(Label::Class("y".into()), b"y\nx\n");
+    assert!(
+        e.ends_with("p.csv, line 1: no feature columns besides the label \"y\""),
+        "{e}"
+    );
+    let e = features(Label::None, b"a,b\n");
+    assert!(
+        e.ends_with("p.csv, line 2: no data rows after the header"),
+        "{e}"
+    );
+    let e = features(Label::None, b"");
+    assert!(e.contains("p.csv, line 1: the file is empty"), "{e}");
+    let e = features(Label::LastClass, b"a\n1\n");
+    assert!(
+        e.contains("p.csv, line 1: the header has one column"),
+        "{e}"
+    );
+    // A table of examples needs its labels.
+    let p = write(d.path(), "q.csv", b"a,b\n1,2\n");
+    let e = Csv::new(Label::None).read(&p).unwrap_err();
+    assert!(matches!(e, DataError::Invalid { .. }), "{e:?}");
+    assert!(e.to_string().contains("needs a label column"), "{e}");
+    let e = Csv::new(Label::None).columns(d.path()).unwrap_err();
+    assert!(matches!(e, DataError::NotFile { .. }), "{e:?}");
+}
