@@ -8,88 +8,119 @@ use nn_core::Decay;
 /// `cosine:WARMUP` (linear warm-up epochs, then cosine decay to 0), `one-cycle`.
 pub fn parse(text: &str, epochs: usize) -> Result<Decay> {
     let (name, args) = text.split_once(':').unwrap_or((text, ""));
-    let numbers: Vec<&str> = if args.is_empty() {
-        Vec::new()
-    } else {
-        args.split(':').collect()
+    let values = Values {
+        text,
+        name,
+        numbers: if args.is_empty() {
+            Vec::new()
+        } else {
+            args.split(':').collect()
+        },
     };
-    let number = |i: usize, what: &str| -> Result<f64> {
-        let Some(s) = numbers.get(i) else {
+    let decay = values.decay(epochs)?;
+    decay
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--schedule {text} over {epochs} epochs: {e}"))?;
+    Ok(decay)
+}
+
+/// The parts of a `--schedule` value.
+struct Values<'a> {
+    text: &'a str,
+    name: &'a str,
+    numbers: Vec<&'a str>,
+}
+
+impl Values<'_> {
+    /// Value `i`, a finite number, described as `what` in errors.
+    fn number(&self, i: usize, what: &str) -> Result<f64> {
+        let Some(s) = self.numbers.get(i) else {
             bail!(
-                "--schedule {text}: {name} needs {what} (e.g. {})",
-                example(name)
+                "--schedule {}: {} needs {what} (e.g. {})",
+                self.text,
+                self.name,
+                example(self.name)
             )
         };
         s.trim()
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
-            .ok_or_else(|| anyhow::anyhow!("--schedule {text}: {what} {s:?} is not a number"))
-    };
-    let count = |want: usize| -> Result<()> {
-        if numbers.len() > want {
+            .ok_or_else(|| {
+                anyhow::anyhow!("--schedule {}: {what} {s:?} is not a number", self.text)
+            })
+    }
+
+    /// An error if there are more than `want` values.
+    fn at_most(&self, want: usize) -> Result<()> {
+        if self.numbers.len() > want {
             bail!(
-                "--schedule {text}: too many values (e.g. {})",
-                example(name)
+                "--schedule {}: too many values (e.g. {})",
+                self.text,
+                example(self.name)
             );
         }
         Ok(())
-    };
-    let decay = match name {
-        "constant" => {
-            count(0)?;
-            Decay::Constant
-        }
-        "step" => {
-            count(2)?;
-            let every = number(0, "the epochs between drops")?;
-            if every < 1.0 || every.fract() != 0.0 {
-                bail!("--schedule {text}: the epochs between drops must be a whole number ≥ 1");
+    }
+
+    /// The schedule, for a run of `epochs`.
+    fn decay(&self, epochs: usize) -> Result<Decay> {
+        Ok(match self.name {
+            "constant" => {
+                self.at_most(0)?;
+                Decay::Constant
             }
-            Decay::Step {
-                every: every as usize,
-                factor: number(1, "the factor of each drop")?,
+            "step" => {
+                self.at_most(2)?;
+                let every = self.number(0, "the epochs between drops")?;
+                if every < 1.0 || every.fract() != 0.0 {
+                    bail!(
+                        "--schedule {}: the epochs between drops must be a whole number ≥ 1",
+                        self.text
+                    );
+                }
+                Decay::Step {
+                    every: every as usize,
+                    factor: self.number(1, "the factor of each drop")?,
+                }
             }
-        }
-        "exponential" => {
-            count(1)?;
-            Decay::Exponential {
-                rate: number(0, "the rate per epoch")?,
+            "exponential" => {
+                self.at_most(1)?;
+                Decay::Exponential {
+                    rate: self.number(0, "the rate per epoch")?,
+                }
             }
-        }
-        "inverse" => {
-            count(1)?;
-            Decay::InverseTime {
-                rate: number(0, "the rate")?,
-                every: 1,
+            "inverse" => {
+                self.at_most(1)?;
+                Decay::InverseTime {
+                    rate: self.number(0, "the rate")?,
+                    every: 1,
+                }
             }
-        }
-        "cosine" => {
-            count(1)?;
-            let warmup = if numbers.is_empty() {
-                0.0
-            } else {
-                number(0, "the warm-up epochs")?
-            };
-            Decay::Cosine {
-                warmup,
-                epochs,
-                min_factor: 0.0,
+            "cosine" => {
+                self.at_most(1)?;
+                let warmup = match self.numbers.is_empty() {
+                    true => 0.0,
+                    false => self.number(0, "the warm-up epochs")?,
+                };
+                Decay::Cosine {
+                    warmup,
+                    epochs,
+                    min_factor: 0.0,
+                }
             }
-        }
-        "one-cycle" => {
-            count(0)?;
-            Decay::OneCycle { epochs, peak: 0.3 }
-        }
-        _ => bail!(
-            "--schedule {text}: unknown schedule {name:?}; use constant, step:EVERY:FACTOR, \
-             exponential:RATE, inverse:RATE, cosine, cosine:WARMUP or one-cycle"
-        ),
-    };
-    decay
-        .validate()
-        .map_err(|e| anyhow::anyhow!("--schedule {text} over {epochs} epochs: {e}"))?;
-    Ok(decay)
+            "one-cycle" => {
+                self.at_most(0)?;
+                Decay::OneCycle { epochs, peak: 0.3 }
+            }
+            _ => bail!(
+                "--schedule {}: unknown schedule {:?}; use constant, step:EVERY:FACTOR, \
+                 exponential:RATE, inverse:RATE, cosine, cosine:WARMUP or one-cycle",
+                self.text,
+                self.name
+            ),
+        })
+    }
 }
 
 fn example(name: &str) -> &'static str {

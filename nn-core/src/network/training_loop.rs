@@ -74,6 +74,9 @@ impl<'a, T: Float> Batches<'a, T> {
     }
 }
 
+/// The validation examples and their prepared targets, if any.
+type Validation<'a, T> = Option<&'a (Cow<'a, Tensor<T>>, Tensor<T>)>;
+
 /// What the steps of one epoch gathered.
 #[derive(Default)]
 struct Tally {
@@ -163,10 +166,7 @@ impl<T: Float> Network<T> {
     pub(super) fn train(
         &mut self,
         data: (&Tensor<T>, &Tensor<T>, Option<&dyn Augment<T>>),
-        (val, after_epoch): (
-            Option<&(Cow<'_, Tensor<T>>, Tensor<T>)>,
-            Option<&dyn EpochHook<T>>,
-        ),
+        (val, after_epoch): (Validation<'_, T>, Option<&dyn EpochHook<T>>),
         config: &FitConfig,
         rng: &mut Rng,
         observer: &mut dyn Observer,
@@ -226,11 +226,7 @@ impl<T: Float> Network<T> {
             history.epochs.push(record);
             state.epochs = state.epochs.saturating_add(1);
             if let Some(hook) = after_epoch {
-                // The hook sees the network with its optimiser state, as a saved one has it.
-                self.optimizer = Some(state.clone());
-                let done = hook.after_epoch(self, &record, rng);
-                self.optimizer = None;
-                done?;
+                self.call_hook(hook, &record, rng, state)?;
             }
             if let Some(reason) = stop {
                 history.stop = reason;
@@ -241,6 +237,20 @@ impl<T: Float> Network<T> {
             best.restore(self, es, &history);
         }
         Ok(history)
+    }
+
+    /// Runs the epoch hook with the network as a saved one is: with its optimiser state.
+    fn call_hook(
+        &mut self,
+        hook: &dyn EpochHook<T>,
+        record: &EpochRecord,
+        rng: &Rng,
+        state: &OptimizerState<T>,
+    ) -> Result<()> {
+        self.optimizer = Some(state.clone());
+        let done = hook.after_epoch(self, record, rng);
+        self.optimizer = None;
+        done
     }
 
     /// The cost and accuracy on the validation set, if there is one.
