@@ -461,7 +461,7 @@ fn build(a: &TrainArgs, plan: &Plan, data: &Prepared, rng: &mut Rng) -> Result<N
         // The layers with their output shapes and parameter counts (Keras's `summary()`).
         for line in net.summary().lines().skip(1) {
             if !line.starts_with("loss") {
-                println!("  {}", line.trim_start());
+                println!("  {}", line.strip_prefix(' ').unwrap_or(line));
             }
         }
     }
