@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use nn_core::{Backend, EpochHook, EpochRecord, Network, Rng};
+use nn_core::{Backend, EpochHook, EpochRecord, Network, Optimizer, Rng};
 use nn_data::model::Preparation;
 
 use crate::model::{self, Run};
 
-/// Writes `last.nn` after every epoch and `best.nn` whenever the validation cost (the
-/// training cost without a validation set) is the lowest so far.
+/// Writes `last.nn` after every whole epoch and `best.nn` whenever the validation cost (the
+/// training cost without a validation set) is the lowest so far, over a resumed run too.
 pub struct Checkpoints<'a> {
     dir: PathBuf,
     prepare: &'a Preparation,
@@ -26,20 +26,30 @@ pub struct Checkpoints<'a> {
     run: Run,
     /// Epochs done before this `fit` (a resumed run).
     before: usize,
+    /// Whether the epochs' validation cost is a validation set's (not the test set's).
+    validated: bool,
     best: Cell<f64>,
 }
 
 impl<'a> Checkpoints<'a> {
-    /// Checkpoints into `dir` (created if missing).
-    pub fn new(dir: &Path, prepare: &'a Preparation, run: Run, before: usize) -> Result<Self> {
+    /// Checkpoints into `dir` (created if missing), after `before` epochs whose best cost is
+    /// `run.best_cost`; `validated` says whether to rank by the validation cost.
+    pub fn new(
+        dir: &Path,
+        prepare: &'a Preparation,
+        run: Run,
+        before: usize,
+        validated: bool,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the checkpoint folder", dir.display()))?;
         Ok(Checkpoints {
             dir: dir.to_path_buf(),
             prepare,
+            best: Cell::new(run.best_cost.unwrap_or(f64::INFINITY)),
             run,
             before,
-            best: Cell::new(f64::INFINITY),
+            validated,
         })
     }
 }
@@ -51,6 +61,14 @@ impl EpochHook<f32> for Checkpoints<'_> {
         record: &EpochRecord,
         rng: &Rng,
     ) -> nn_core::Result<()> {
+        let metric = match self.validated {
+            true => record.val_cost.unwrap_or(record.cost),
+            false => record.cost,
+        };
+        let improved = metric < self.best.get();
+        if improved {
+            self.best.set(metric);
+        }
         let run = Run {
             epochs: self.before + record.epoch + 1,
             stop: "checkpoint".into(),
@@ -58,6 +76,7 @@ impl EpochHook<f32> for Checkpoints<'_> {
             train_accuracy: record.accuracy.unwrap_or(f64::NAN),
             test_accuracy: f64::NAN,
             rng: Some(rng.clone()),
+            best_cost: Some(self.best.get()),
             ..self.run.clone()
         };
         let write = |name: &str| {
@@ -68,9 +87,7 @@ impl EpochHook<f32> for Checkpoints<'_> {
             })
         };
         write("last.nn")?;
-        let metric = record.val_cost.unwrap_or(record.cost);
-        if metric < self.best.get() {
-            self.best.set(metric);
+        if improved {
             write("best.nn")?;
         }
         Ok(())
@@ -78,7 +95,7 @@ impl EpochHook<f32> for Checkpoints<'_> {
 }
 
 /// What `--resume` continues from: the network (with its optimiser state), the epochs it has
-/// been trained, and the generator's state then.
+/// been trained, the generator's state then, and the best cost its checkpoints kept.
 pub struct Resumed {
     /// The network.
     pub net: Network<f32>,
@@ -86,42 +103,84 @@ pub struct Resumed {
     pub epochs: usize,
     /// The generator after those epochs.
     pub rng: Rng,
+    /// The lowest cost kept in `best.nn` so far, if checkpointed.
+    pub best_cost: Option<f64>,
 }
 
-/// Opens a model saved by `nn train --save` or `--checkpoint` to continue training it on
-/// examples of `shape`.
-pub fn resume(path: &Path, shape: &[usize], backend: Arc<dyn Backend<f32>>) -> Result<Resumed> {
+/// What the run being resumed must match.
+pub struct Expect<'a> {
+    /// The preparation of the data loaded now (example shape, classes, image options).
+    pub prepare: &'a Preparation,
+    /// The optimiser asked for now.
+    pub optimizer: Optimizer,
+    /// The seed given now (the train/test split depends on it).
+    pub seed: u64,
+}
+
+/// Opens a model saved by `nn train --save` or `--checkpoint` to continue training it as
+/// `expect` says, refusing what would not continue the same run.
+pub fn resume(path: &Path, expect: &Expect<'_>, backend: Arc<dyn Backend<f32>>) -> Result<Resumed> {
     let (trained, run) = model::load(path, backend)?;
     let Some(Run {
         rng: Some(rng),
         epochs,
+        seed,
+        best_cost,
         ..
     }) = run
     else {
         bail!(
             "{}: this model does not record the state of its training run (saved by another \
-             program or an older nn), so it cannot be resumed exactly; train it again",
+             program or an older nn, or interrupted inside an epoch), so it cannot be resumed \
+             exactly; resume a --checkpoint of it, or train it again",
             path.display()
         );
     };
-    if trained.network.input_shape() != shape {
-        bail!(
-            "{}: the model takes examples of {:?}, the data are {:?} (resume with the data and \
-             options it was trained with)",
-            path.display(),
-            trained.network.input_shape(),
-            shape
-        );
+    let err = |what: String| {
+        anyhow::anyhow!(
+            "{}: {what}; resume with the data and options it was trained with",
+            path.display()
+        )
+    };
+    let saved = &trained.preparation;
+    if saved.example_shape != expect.prepare.example_shape {
+        return Err(err(format!(
+            "the model takes examples of {:?}, the data are {:?}",
+            saved.example_shape, expect.prepare.example_shape
+        )));
     }
-    if trained.network.optimizer_state().is_none() {
+    if saved.classes != expect.prepare.classes {
+        return Err(err(format!(
+            "the model's classes are {:?}, the data's {:?}",
+            saved.classes, expect.prepare.classes
+        )));
+    }
+    if seed.is_some_and(|s| s != expect.seed) {
+        return Err(err(format!(
+            "it was trained with --seed {}, not {} (the seed decides the train/test split)",
+            seed.unwrap_or_default(),
+            expect.seed
+        )));
+    }
+    let Some(state) = trained.network.optimizer_state() else {
         bail!(
             "{}: the model holds no optimiser state to resume",
             path.display()
         );
+    };
+    let same_kind =
+        std::mem::discriminant(&state.optimizer()) == std::mem::discriminant(&expect.optimizer);
+    if !same_kind {
+        return Err(err(format!(
+            "it was trained with {:?}, not {:?}",
+            state.optimizer(),
+            expect.optimizer
+        )));
     }
     Ok(Resumed {
         net: trained.network,
         epochs,
         rng,
+        best_cost,
     })
 }

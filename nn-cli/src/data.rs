@@ -164,7 +164,7 @@ pub fn load_train_test(
     if let Some(s) = &prepare.standardizer {
         s.apply(&mut test)?;
     }
-    if test.classes() != train.classes() {
+    if test.class_names() != train.class_names() {
         bail!(
             "the test set has {} classes ({:?}) but the training set {} ({:?})",
             test.classes(),

@@ -146,6 +146,12 @@ pub struct Run {
     /// The generator's state at the end of the run, for `--resume` (absent in older files).
     #[serde(default)]
     pub rng: Option<nn_core::Rng>,
+    /// The seed of the run (its train/test split), checked by `--resume`.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The lowest cost `--checkpoint` has kept in `best.nn` so far.
+    #[serde(default)]
+    pub best_cost: Option<f64>,
     /// The columns of the CSV table trained on (absent for other data and in older files).
     #[serde(default)]
     pub table: Option<crate::table::Columns>,

@@ -473,8 +473,8 @@ struct Outcome {
     history: History,
     /// Epochs trained in all (with those before a resume).
     epochs: usize,
-    /// The generator after training.
-    rng: Rng,
+    /// The generator after training, unless it stopped inside an epoch.
+    rng: Option<Rng>,
     seconds: f64,
     train_accuracy: f64,
     test_accuracy: f64,
@@ -489,9 +489,12 @@ fn fit(
     a: &TrainArgs,
     plan: &Plan,
     data: &Prepared,
-    (net, before): (&mut Network<f32>, usize),
+    (net, before, best): (&mut Network<f32>, usize, Option<f64>),
     rng: &mut Rng,
 ) -> Result<Outcome> {
+    if plan.epochs == 0 {
+        bail!("--epochs must be at least 1");
+    }
     let Some(epochs) = plan.epochs.checked_sub(before).filter(|&n| n > 0) else {
         bail!(
             "the model has already been trained {before} epochs; ask for more with --epochs \
@@ -516,8 +519,14 @@ fn fit(
         Some(dir) => Some(checkpoint::Checkpoints::new(
             dir,
             &data.prepare,
-            run_record(a, plan),
+            Run {
+                best_cost: best,
+                ..run_record(a, plan)
+            },
             before,
+            // best.nn by the validation cost of early stopping, never by the test set that
+            // --plot follows; else by the training cost.
+            a.early_stopping.is_some(),
         )?),
         None => None,
     };
@@ -540,16 +549,20 @@ fn fit(
         StopReason::Observer => "Interrupted".to_string(),
         other => format!("{other:?}"),
     };
+    let interrupted = interrupted.load(Ordering::SeqCst);
     Ok(Outcome {
-        epochs: before + history.epochs.len(),
-        rng: rng.clone(),
+        // Whole epochs: an interrupted one is not counted (the optimiser's count neither).
+        epochs: net.optimizer_state().map_or(0, |s| s.epochs() as usize),
+        // An interrupted epoch cannot be continued exactly: the checkpoint of the last whole
+        // epoch can.
+        rng: (!interrupted).then(|| rng.clone()),
         history,
         seconds,
         train_accuracy: train_eval.accuracy.unwrap_or(f64::NAN),
         test_accuracy: test_eval.accuracy.unwrap_or(f64::NAN),
         test_loss: test_eval.loss,
         stop,
-        interrupted: interrupted.load(Ordering::SeqCst),
+        interrupted,
     })
 }
 
@@ -606,6 +619,7 @@ fn run_record(a: &TrainArgs, plan: &Plan) -> Run {
         model: a.model.clone().unwrap_or_else(|| plan.model.to_string()),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         table: plan.table.clone(),
+        seed: Some(a.seed),
         ..Run::default()
     }
 }
@@ -625,7 +639,7 @@ fn save(
         train_accuracy: o.train_accuracy,
         test_accuracy: o.test_accuracy,
         seconds: o.seconds,
-        rng: Some(o.rng.clone()),
+        rng: o.rng.clone(),
         ..run_record(a, plan)
     };
     model::save(path, net, &data.prepare, &run)
@@ -641,10 +655,21 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let plan = Plan::from_args(&a)?;
     let mut rng = Rng::seed(a.seed);
     let data = load_data(&a, &plan, &mut rng)?;
-    let (mut net, before) = match &a.resume {
+    let (mut net, before, best) = match &a.resume {
         Some(path) => {
-            let resumed =
-                checkpoint::resume(path, &data.prepare.example_shape, a.compute.backend()?)?;
+            if a.early_stopping.is_some() {
+                bail!(
+                    "--resume with --early-stopping: the validation split and early stopping's \
+                     best epoch are not saved, so the run would not continue exactly; resume \
+                     without --early-stopping"
+                );
+            }
+            let expect = checkpoint::Expect {
+                prepare: &data.prepare,
+                optimizer: plan.optimizer,
+                seed: a.seed,
+            };
+            let resumed = checkpoint::resume(path, &expect, a.compute.backend()?)?;
             if !a.output.quiet && !a.output.json {
                 println!(
                     "resuming {} after {} epochs",
@@ -653,11 +678,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 );
             }
             rng = resumed.rng;
-            (resumed.net, resumed.epochs)
+            (resumed.net, resumed.epochs, resumed.best_cost)
         }
-        None => (build(&a, &plan, &data, &mut rng)?, 0),
+        None => (build(&a, &plan, &data, &mut rng)?, 0, None),
     };
-    let outcome = fit(&a, &plan, &data, (&mut net, before), &mut rng)?;
+    let outcome = fit(&a, &plan, &data, (&mut net, before, best), &mut rng)?;
     report(&a, &outcome);
     if let Some(dir) = &a.plot {
         plots(&a, dir, &data, &net, &outcome)?;

@@ -663,7 +663,29 @@ fn a_resumed_run_equals_an_uninterrupted_one() {
         same("full.nn", "from-checkpoint.nn"),
         "from checkpoint ≠ uninterrupted"
     );
-    // Nothing left to do, and a model without a record, are errors.
+    // Another seed (another split), early stopping (its state is not saved), nothing left
+    // to do, and a model without a record, are errors.
+    let e = error(
+        train("4")
+            .args(["--seed", "7", "--resume"])
+            .arg(path("half.nn")),
+    );
+    assert!(
+        e.contains("not 7 (the seed decides the train/test split)"),
+        "{e}"
+    );
+    let e = error(
+        train("4")
+            .args(["--early-stopping", "2", "--resume"])
+            .arg(path("half.nn")),
+    );
+    assert!(e.contains("--resume with --early-stopping"), "{e}");
+    let e = error(
+        train("4")
+            .args(["--optimizer", "adam", "--resume"])
+            .arg(path("half.nn")),
+    );
+    assert!(e.contains("it was trained with AdamW"), "{e}");
     let e = error(train("2").arg("--resume").arg(path("half.nn")));
     assert!(e.contains("already been trained 2 epochs"), "{e}");
     let e = error(
@@ -728,4 +750,35 @@ fn optimisers_schedules_and_augmentation_flags() {
         "100",
     ]));
     assert!(test_accuracy(&out) > 80.0, "{out}");
+}
+
+#[test]
+fn the_default_recipe_gives_the_same_weights_on_1_and_2_threads() {
+    // Batch norm's channel sums, the products, augmentation and dropout: split by fixed sizes
+    // and drawn in a fixed order, so the thread count changes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let train = |threads: &str, name: &str| {
+        stdout(
+            nn().args([
+                "train",
+                "--data",
+                "shapes",
+                "--size",
+                "16",
+                "--points",
+                "64",
+                "--epochs",
+                "3",
+                "--quiet",
+                "--threads",
+                threads,
+                "--save",
+            ])
+            .arg(dir.path().join(name)),
+        );
+    };
+    train("1", "one.nn");
+    train("2", "two.nn");
+    let same = state(&dir.path().join("one.nn")) == state(&dir.path().join("two.nn"));
+    assert!(same, "1 and 2 threads gave different weights");
 }

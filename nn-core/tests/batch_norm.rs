@@ -49,6 +49,42 @@ fn training_normalises_each_channel_and_moves_the_running_statistics() {
     assert!((out.data()[0] - y0).abs() < 1e-14);
     bn.forward(&Reference, &batch(), Mode::Eval).unwrap();
     assert_eq!(bn.output().data(), out.data());
+    // One value per channel has no variance: the running statistics stay as they are.
+    let before: Vec<Vec<f64>> = bn.buffers().iter().map(|b| b.data().to_vec()).collect();
+    let one = Tensor::from_rows(&[vec![5.0, 6.0]]).unwrap();
+    bn.forward(&Reference, &one, Mode::Train(&mut rng)).unwrap();
+    let after: Vec<Vec<f64>> = bn.buffers().iter().map(|b| b.data().to_vec()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_gradient_check_leaves_the_running_statistics_alone() {
+    let mut rng = Rng::seed(2);
+    let mut net = Network::<f64>::builder(&[2])
+        .init(Init::He)
+        .dense(3)
+        .batch_norm()
+        .tanh()
+        .dense(1)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let y = Tensor::from_vec(&[4, 1], vec![0.0, 1.0, 0.0, 1.0]).unwrap();
+    let config = FitConfig::new(Optimizer::adam(0.01)).epochs(3);
+    net.fit(&batch(), &y, &config, &mut rng).unwrap();
+    let stats = |n: &Network<f64>| -> Vec<f64> {
+        n.layers()[1]
+            .buffers()
+            .iter()
+            .flat_map(|b| b.data().to_vec())
+            .collect()
+    };
+    let before = stats(&net);
+    let report = net
+        .gradient_check(&batch(), &y, &nn_core::GradCheck::default(), &rng)
+        .unwrap();
+    assert!(!report.tensors.is_empty());
+    assert_eq!(stats(&net), before);
 }
 
 fn blobs(m: usize, rng: &mut Rng) -> (Tensor<f32>, Tensor<f32>) {

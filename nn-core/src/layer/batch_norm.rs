@@ -192,6 +192,11 @@ impl<T: Float> BatchNorm<T> {
             let g = self.gamma.data()[j].to_f64() * s;
             scale[j] = T::from_f64(g);
             shift[j] = T::from_f64(self.beta.data()[j].to_f64() - self.mean[j] * g);
+            if n < 2 {
+                // One value per channel has no variance to learn from (PyTorch refuses it):
+                // the running statistics stay as they are.
+                continue;
+            }
             let rm = &mut self.running_mean.data_mut()[j];
             *rm = T::from_f64((1.0 - mom) * rm.to_f64() + mom * self.mean[j]);
             let rv = &mut self.running_var.data_mut()[j];

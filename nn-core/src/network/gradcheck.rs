@@ -64,8 +64,33 @@ impl GradCheckReport {
 impl<T: Float> Network<T> {
     /// Compares the gradients of back-propagation with finite differences of the cost on
     /// `(x, y)`. Dropout masks are drawn from a copy of `rng` that is the same for every
-    /// evaluation, so they stay fixed.
+    /// evaluation, so they stay fixed; batch norm's running statistics are left as they were.
     pub fn gradient_check(
+        &mut self,
+        x: &Tensor<T>,
+        y: &Tensor<T>,
+        check: &GradCheck,
+        rng: &Rng,
+    ) -> Result<GradCheckReport> {
+        // The training-mode passes move batch norm's running statistics: put them back.
+        let mut buffers = Vec::new();
+        for layer in &self.layers {
+            buffers.extend(layer.buffers().iter().map(|b| b.data().to_vec()));
+        }
+        let report = self.check_gradients(x, y, check, rng);
+        let mut saved = buffers.into_iter();
+        for layer in &mut self.layers {
+            layer.visit_buffers(&mut |b| {
+                if let Some(v) = saved.next() {
+                    b.data_mut().copy_from_slice(&v);
+                }
+            });
+        }
+        report
+    }
+
+    /// [`gradient_check`](Network::gradient_check) without restoring the buffers.
+    fn check_gradients(
         &mut self,
         x: &Tensor<T>,
         y: &Tensor<T>,

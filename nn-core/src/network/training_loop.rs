@@ -199,6 +199,9 @@ impl<T: Float> Network<T> {
                 state,
                 &mut history,
             )?;
+            // A stopping rule that fired inside the epoch cut it short: it is not counted as
+            // a whole epoch (the schedule, and the hook, see only whole ones).
+            let whole = tally.stop.is_none();
             let mut stop = tally.stop;
             let (val_cost, val_accuracy) = self.validate(val, steps)?;
             let record = EpochRecord {
@@ -224,9 +227,11 @@ impl<T: Float> Network<T> {
                 stop = stop.or(best.observe(self, es, vc, epoch));
             }
             history.epochs.push(record);
-            state.epochs = state.epochs.saturating_add(1);
-            if let Some(hook) = after_epoch {
-                self.call_hook(hook, &record, rng, state)?;
+            if whole {
+                state.epochs = state.epochs.saturating_add(1);
+                if let Some(hook) = after_epoch {
+                    self.call_hook(hook, &record, rng, state)?;
+                }
             }
             if let Some(reason) = stop {
                 history.stop = reason;
