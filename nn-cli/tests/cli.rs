@@ -1,42 +1,11 @@
 //! The `nn` binary, run as a user runs it: every command on every kind of data, then bad
 //! arguments and bad files, each a one-line error and a failing exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
-fn nn() -> Command {
-    Command::cargo_bin("nn").expect("the nn binary")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-/// The error of a failing command: exactly one line on stderr, starting with `nn: `.
-fn error(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        !out.status.success(),
-        "should fail: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8(out.stderr).expect("UTF-8");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("nn: "), "{err}");
-    err
-}
+use common::{error, nn, repo, stdout};
 
 /// The test accuracy printed by `nn train`, in percent.
 fn test_accuracy(out: &str) -> f64 {

@@ -4,40 +4,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
 
-fn nn() -> Command {
-    Command::cargo_bin("nn").expect("the nn binary")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-/// The error of a failing command: exactly one line on stderr, starting with `nn: `.
-fn error(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        !out.status.success(),
-        "should fail: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8(out.stderr).expect("UTF-8");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("nn: "), "{err}");
-    err
-}
+use common::{error, nn, repo, stdout};
 
 /// The number after `what ` in the line that has it, e.g. `test accuracy 98.0 %`.
 fn number_after(out: &str, what: &str) -> f64 {

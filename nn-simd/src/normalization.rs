@@ -143,11 +143,10 @@ impl<T: Lanes> WithSimd for ChannelMap<'_, T> {
     }
 }
 
-/// [`nn_core::backend::Normalization::channel_moments`].
-pub(crate) fn channel_moments<T: Lanes>(arch: Arch, x: &[T], mean: &mut [f64], var: &mut [f64]) {
-    let c = mean.len();
-    let rows = (x.len() / c.max(1)).max(1) as f64;
-    let sum = |a: &[T], _: &[T], out: &mut [T]| {
+/// `out[c] = Σᵣ a[r, c]`, in `f64`.
+fn channel_totals<T: Lanes>(arch: Arch, a: &[T], out: &mut [f64]) {
+    let c = out.len();
+    channel_sums(a, a, c, out, |a, _, out| {
         arch.dispatch(AddChannelProducts {
             a,
             x: None,
@@ -155,8 +154,14 @@ pub(crate) fn channel_moments<T: Lanes>(arch: Arch, x: &[T], mean: &mut [f64], v
             centre_a: false,
             out,
         })
-    };
-    channel_sums(x, x, c, mean, sum);
+    });
+}
+
+/// [`nn_core::backend::Normalization::channel_moments`].
+pub(crate) fn channel_moments<T: Lanes>(arch: Arch, x: &[T], mean: &mut [f64], var: &mut [f64]) {
+    let c = mean.len();
+    let rows = (x.len() / c.max(1)).max(1) as f64;
+    channel_totals(arch, x, mean);
     mean.iter_mut().for_each(|m| *m /= rows);
     let mean_t: Vec<T> = mean.iter().map(|&m| T::from_f64(m)).collect();
     let squares = |a: &[T], x: &[T], out: &mut [T]| {
@@ -186,16 +191,7 @@ pub(crate) fn channel_grad_sums<T: Lanes>(
     sum_dy_xc: &mut [f64],
 ) {
     let c = mean.len();
-    let sum = |a: &[T], _: &[T], out: &mut [T]| {
-        arch.dispatch(AddChannelProducts {
-            a,
-            x: None,
-            mean: &[],
-            centre_a: false,
-            out,
-        })
-    };
-    channel_sums(dy, dy, c, sum_dy, sum);
+    channel_totals(arch, dy, sum_dy);
     let mean_t: Vec<T> = mean.iter().map(|&m| T::from_f64(m)).collect();
     let products = |a: &[T], x: &[T], out: &mut [T]| {
         arch.dispatch(AddChannelProducts {

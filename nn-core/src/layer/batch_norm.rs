@@ -151,26 +151,15 @@ impl<T: Float> BatchNorm<T> {
         self.gamma.len()
     }
 
-    /// `γ`, `β`, the running mean and the running variance.
-    pub fn statistics(&self) -> [&Tensor<T>; 4] {
-        [
-            &self.gamma,
-            &self.beta,
-            &self.running_mean,
-            &self.running_var,
-        ]
-    }
-
-    /// The evaluation map's `scale = γ/√(σ²_run + ε)` and `shift = β − μ_run·scale` into `out`.
+    /// The evaluation map's `scale = γ/√(σ²_run + ε)` and `shift = β − μ_run·scale`.
     fn eval_affine(&self, scale: &mut [T], shift: &mut [T]) {
         let eps = self.config.epsilon;
-        for j in 0..self.channels() {
-            let s =
-                self.gamma.data()[j].to_f64() / (self.running_var.data()[j].to_f64() + eps).sqrt();
+        let (g, b) = (self.gamma.data(), self.beta.data());
+        let (mean, var) = (self.running_mean.data(), self.running_var.data());
+        for j in 0..scale.len() {
+            let s = g[j].to_f64() / (var[j].to_f64() + eps).sqrt();
             scale[j] = T::from_f64(s);
-            shift[j] = T::from_f64(
-                self.beta.data()[j].to_f64() - self.running_mean.data()[j].to_f64() * s,
-            );
+            shift[j] = T::from_f64(b[j].to_f64() - mean[j].to_f64() * s);
         }
     }
 
@@ -228,23 +217,21 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
 
     fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, mode: Mode<'_>) -> Result<()> {
         check_input(|| format!("{}.forward", self.name()), &self.shape, x)?;
-        let mut y = std::mem::take(&mut self.y);
-        y.resize(x.shape());
-        let mut coeffs = std::mem::take(&mut self.coeffs);
         match mode {
-            Mode::Train(_) => {
-                self.coeffs = coeffs;
-                self.train_affine(backend, x);
-                coeffs = std::mem::take(&mut self.coeffs);
-            }
+            Mode::Train(_) => self.train_affine(backend, x),
             Mode::Eval => {
-                let [scale, shift, _] = &mut coeffs;
-                self.eval_affine(scale, shift);
+                let [mut scale, mut shift, k] = std::mem::take(&mut self.coeffs);
+                self.eval_affine(&mut scale, &mut shift);
+                self.coeffs = [scale, shift, k];
             }
         }
-        backend.channel_affine(x.data(), &coeffs[0], &coeffs[1], y.data_mut());
-        self.coeffs = coeffs;
-        self.y = y;
+        self.y.resize(x.shape());
+        backend.channel_affine(
+            x.data(),
+            &self.coeffs[0],
+            &self.coeffs[1],
+            self.y.data_mut(),
+        );
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! `∂J/∂θᵢ ≈ (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε`, for every parameter tensor of any network.
 //! Run it in `f64`: in `f32` the differences drown in rounding.
 
-use crate::layer::Mode;
+use crate::layer::{BatchNormConfig, LayerConfig, Mode};
 use crate::{Float, Network, Result, Rng, Tensor};
 
 /// Settings of a gradient check.
@@ -26,6 +26,10 @@ impl Default for GradCheck {
     }
 }
 
+/// The largest difference accepted for a gradient that is zero in theory: rounding noise of
+/// centred differences in f64 (the cost's rounding over 2ε, about 1e-10 for ε = 1e-6).
+pub const VANISHING: f64 = 1e-9;
+
 /// The check of one parameter tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorCheck {
@@ -39,6 +43,11 @@ pub struct TensorCheck {
     pub checked: usize,
     /// `‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)` over the checked entries (0 when both are 0).
     pub relative_error: f64,
+    /// The gradient is zero in theory and both sides agree it is (every difference below
+    /// [`VANISHING`]): the bias of a layer just before batch norm, whose batch mean is
+    /// subtracted. There the relative error compares rounding noise with rounding noise, so it
+    /// says nothing.
+    pub vanishing: bool,
     /// The largest `|gᵢ − ĝᵢ|`.
     pub max_abs_diff: f64,
 }
@@ -109,6 +118,12 @@ impl<T: Float> Network<T> {
         self.visit_params(&mut |p| {
             analytic.push(p.grad.data().iter().map(|g| g.to_f64()).collect())
         });
+        let before_bn: Vec<bool> = (0..self.layers.len())
+            .map(|i| {
+                let next = self.layers.get(i + 1);
+                next.is_some_and(|l| l.kind() == BatchNormConfig::KIND)
+            })
+            .collect();
         let owners: Vec<(usize, String, Vec<&'static str>)> = self
             .layers
             .iter_mut()
@@ -155,6 +170,7 @@ impl<T: Float> Network<T> {
                     param,
                     checked: entries.len(),
                     relative_error,
+                    vanishing: before_bn[layer] && param == "b" && max_abs < VANISHING,
                     max_abs_diff: max_abs,
                 });
                 index += 1;

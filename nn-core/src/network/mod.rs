@@ -14,7 +14,7 @@ pub use fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
     TrainingSummary,
 };
-pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck};
+pub use gradcheck::{GradCheck, GradCheckReport, TensorCheck, VANISHING};
 pub use training_set::{Augment, EpochHook, TrainingSet};
 
 use std::sync::Arc;

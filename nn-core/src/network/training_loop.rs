@@ -244,17 +244,19 @@ impl<T: Float> Network<T> {
         Ok(history)
     }
 
-    /// Runs the epoch hook with the network as a saved one is: with its optimiser state.
+    /// Runs the epoch hook with the network as a saved one is: with its optimiser state, lent
+    /// to the network for the call (moved, not copied).
     fn call_hook(
         &mut self,
         hook: &dyn EpochHook<T>,
         record: &EpochRecord,
         rng: &Rng,
-        state: &OptimizerState<T>,
+        state: &mut OptimizerState<T>,
     ) -> Result<()> {
-        self.optimizer = Some(state.clone());
+        let empty = OptimizerState::new(state.optimizer, &[]);
+        self.optimizer = Some(std::mem::replace(state, empty));
         let done = hook.after_epoch(self, record, rng);
-        self.optimizer = None;
+        *state = self.optimizer.take().expect("lent above");
         done
     }
 
