@@ -19,6 +19,7 @@ use nn_core::backend::{ConvGrads, ConvWorkspace, Window};
 use nn_core::layer::{
     check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, ParamMut, Scratch,
 };
+use nn_core::torch::{Features, TorchModule, TorchTensor};
 use nn_core::{shape_str, Backend, Error, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +170,29 @@ impl LayerConfig for Conv2dConfig {
             &[_, _, c] => vec![vec![self.filters, kh, kw, c], vec![self.filters]],
             _ => Vec::new(),
         }
+    }
+
+    /// `nn.Conv2d`, weights `(F, C, k_h, k_w)`; with unequal padding on opposite sides
+    /// (`"same"` with an even kernel), the generated `model.py`'s `PadConv2d`, a `Conv2d`
+    /// that pads first (same tensor names).
+    fn torch(&self, input: &[usize]) -> Option<TorchModule> {
+        let &[h, w, c] = input else { return None };
+        let ([kh, kw], [sh, sw]) = (self.kernel, self.stride);
+        let [top, bottom, left, right] = self.padding.resolve([h, w], self.kernel, self.stride);
+        let shape = format!(
+            "{c}, {}, kernel_size=({kh}, {kw}), stride=({sh}, {sw})",
+            self.filters
+        );
+        let code = if top == bottom && left == right {
+            format!("nn.Conv2d({shape}, padding=({top}, {left}))")
+        } else {
+            format!("PadConv2d({shape}, pad=({left}, {right}, {top}, {bottom}))")
+        };
+        let module = TorchModule::new(code)
+            .tensor(TorchTensor::param("weight", 0).axes(&[0, 3, 1, 2]))
+            .tensor(TorchTensor::param("bias", 1))
+            .features(Features::Replaces);
+        Some(module)
     }
 
     fn build<T: Float>(

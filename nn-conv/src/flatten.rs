@@ -4,6 +4,7 @@
 use std::fmt;
 
 use nn_core::layer::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
+use nn_core::torch::{Features, TorchModule};
 use nn_core::{Backend, Error, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,12 @@ impl LayerConfig for FlattenConfig {
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(vec![flat_len(input)?])
+    }
+
+    /// `nn.Flatten()`, which orders PyTorch's `(c, h, w)` volumes differently from ours (the
+    /// next layer's tensors are re-ordered on export and import).
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        Some(TorchModule::new("nn.Flatten()").features(Features::Flattens))
     }
 
     fn build<T: Float>(

@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use nn_core::backend::Window;
 use nn_core::layer::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
+use nn_core::torch::{Features, TorchModule};
 use nn_core::{Backend, Float, Init, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +109,15 @@ impl<K: PoolKind> LayerConfig for PoolConfig<K> {
         let input = volume(K::NAME, input)?;
         let w = Window::new(0, input, self.size, self.step(), [0; 4])?;
         Ok(vec![w.out_h, w.out_w, input[2]])
+    }
+
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        let ([kh, kw], [sh, sw]) = (self.size, self.step());
+        let code = format!(
+            "nn.{}(kernel_size=({kh}, {kw}), stride=({sh}, {sw}))",
+            K::NAME
+        );
+        Some(TorchModule::new(code).features(Features::Replaces))
     }
 
     fn build<T: Float>(

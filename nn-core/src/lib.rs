@@ -36,6 +36,7 @@ pub mod optim;
 pub mod persist;
 mod rng;
 mod tensor;
+pub mod torch;
 
 pub use backend::{Activation, Backend, IntoBackend, Reference, Transpose};
 pub use error::{shape_str, Error, Result};

@@ -224,6 +224,28 @@ pub(crate) fn from_bytes<P: DeserializeOwned>(bytes: &[u8], path: &Path) -> Resu
     }
 }
 
+/// Opens `path` for reading if it is a regular file (checked before opening, since opening a
+/// FIFO would wait for a writer, and again after, since the path may have changed in between);
+/// `what` says what such a file is, for the error.
+fn open_regular(path: &Path, what: &str) -> Result<std::fs::File> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let not_regular = || Error::Format {
+        path: path.to_path_buf(),
+        message: format!("not a regular file ({what})"),
+    };
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
 /// Reads a model file: refuses what is not a regular file, reads and checks the 24-byte
 /// header before anything else, then reads at most the payload it announces. `/dev/zero`, a
 /// FIFO or a large file of something else cost a few bytes of reading, not memory.
@@ -232,19 +254,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
         path: path.to_path_buf(),
         source,
     };
-    let not_regular = || Error::Format {
-        path: path.to_path_buf(),
-        message: "not a regular file (a model is a file written by `save`)".into(),
-    };
-    // Before opening: opening a FIFO would wait for a writer. Again after: the path may have
-    // changed in between.
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(not_regular());
-    }
-    let file = std::fs::File::open(path).map_err(io)?;
-    if !file.metadata().map_err(io)?.is_file() {
-        return Err(not_regular());
-    }
+    let file = open_regular(path, "a model is a file written by `save`")?;
     let mut bytes = Vec::with_capacity(HEADER_LEN);
     let mut reader = file.take(HEADER_LEN as u64);
     reader.read_to_end(&mut bytes).map_err(io)?;
@@ -255,6 +265,30 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
         .take(len + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
+    Ok(bytes)
+}
+
+/// Reads a whole regular file of at most `limit` bytes (its size checked before reading, and
+/// no more than `limit` bytes read if it grows meanwhile).
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = open_regular(path, "a folder, a device or a pipe cannot hold tensors")?;
+    let size = file.metadata().map_err(io)?.len();
+    let too_large = |size: u64| Error::Format {
+        path: path.to_path_buf(),
+        message: format!("{size} bytes, more than the {limit}-byte limit"),
+    };
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
     Ok(bytes)
 }
 

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
 use crate::error::{Error, Result};
+use crate::torch::TorchModule;
 use crate::{Activation, Backend, Float, Init, Rng, Tensor};
 
 /// The config types of the activations without parameters: each names its function.
 macro_rules! plain_activation {
-    ($(#[$doc:meta])* $config:ident, $kind:literal, $g:expr, $name:literal) => {
+    ($(#[$doc:meta])* $config:ident, $kind:literal, $g:expr, $name:literal, $torch:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -31,6 +32,10 @@ macro_rules! plain_activation {
                 Ok(input.to_vec())
             }
 
+            fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+                Some(TorchModule::new($torch))
+            }
+
             fn build<T: Float>(
                 &self,
                 input: &[usize],
@@ -45,20 +50,20 @@ macro_rules! plain_activation {
 
 plain_activation!(
     /// `max(0, z)`; `g'(z) = 1 if z > 0 else 0`.
-    ReluConfig, "relu", Activation::Relu, "ReLU"
+    ReluConfig, "relu", Activation::Relu, "ReLU", "nn.ReLU()"
 );
 plain_activation!(
     /// `tanh(z)`; `g'(z) = 1 − a²`.
-    TanhConfig, "tanh", Activation::Tanh, "Tanh"
+    TanhConfig, "tanh", Activation::Tanh, "Tanh", "nn.Tanh()"
 );
 plain_activation!(
     /// `σ(z)`; `g'(z) = a(1 − a)`. Not as the last layer with binary cross-entropy, which
     /// applies it itself.
-    SigmoidConfig, "sigmoid", Activation::Sigmoid, "Sigmoid"
+    SigmoidConfig, "sigmoid", Activation::Sigmoid, "Sigmoid", "nn.Sigmoid()"
 );
 plain_activation!(
     /// `z`; `g'(z) = 1`.
-    IdentityConfig, "identity", Activation::Identity, "Identity"
+    IdentityConfig, "identity", Activation::Identity, "Identity", "nn.Identity()"
 );
 
 /// `z if z > 0 else slope·z`.
@@ -103,6 +108,11 @@ impl LayerConfig for LeakyReluConfig {
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
+    }
+
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        let code = format!("nn.LeakyReLU(negative_slope={:?})", self.slope);
+        Some(TorchModule::new(code))
     }
 
     fn build<T: Float>(

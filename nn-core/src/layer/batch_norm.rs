@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, ParamMut, Scratch};
 use crate::backend::ChannelCoefficients;
 use crate::error::{Error, Result};
+use crate::torch::{TorchModule, TorchTensor};
 use crate::{Backend, Float, Init, Rng, Tensor};
 
 fn default_momentum() -> f64 {
@@ -87,6 +88,29 @@ impl LayerConfig for BatchNormConfig {
     fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
         let c = input.last().copied().unwrap_or(0);
         vec![vec![c]; 4]
+    }
+
+    /// `BatchNorm1d` over flat features, `BatchNorm2d` over the channels of `(h, w, c)`
+    /// volumes (PyTorch's `(c, h, w)`); none for other shapes, whose last axis PyTorch does
+    /// not normalise.
+    fn torch(&self, input: &[usize]) -> Option<TorchModule> {
+        let (kind, c) = match *input {
+            [n] => ("BatchNorm1d", n),
+            [_, _, c] => ("BatchNorm2d", c),
+            _ => return None,
+        };
+        let code = format!(
+            "nn.{kind}({c}, eps={:?}, momentum={:?})",
+            self.epsilon, self.momentum
+        );
+        let vector = |t: TorchTensor| t.feature_axis(0);
+        let module = TorchModule::new(code)
+            .tensor(vector(TorchTensor::param("weight", 0)))
+            .tensor(vector(TorchTensor::param("bias", 1)))
+            .tensor(vector(TorchTensor::buffer("running_mean", 0)))
+            .tensor(vector(TorchTensor::buffer("running_var", 1)))
+            .tensor(TorchTensor::batch_count("num_batches_tracked"));
+        Some(module)
     }
 
     fn build<T: Float>(

@@ -12,6 +12,7 @@ use super::Scratch;
 use super::{check_grad, check_input, needs_flat, Layer, LayerConfig, LayerSpec, Mode, ParamMut};
 use crate::backend::Gemm;
 use crate::error::{shape_str, Error, Result};
+use crate::torch::{Features, TorchModule, TorchTensor};
 use crate::{Backend, Float, Init, Rng, Tensor};
 
 /// A fully connected layer of `units` outputs over flat examples.
@@ -68,6 +69,15 @@ impl LayerConfig for DenseConfig {
             &[n_in] => vec![vec![self.units, n_in], vec![self.units]],
             _ => Vec::new(),
         }
+    }
+
+    fn torch(&self, input: &[usize]) -> Option<TorchModule> {
+        let &[n_in] = input else { return None };
+        let module = TorchModule::new(format!("nn.Linear({n_in}, {})", self.units))
+            .tensor(TorchTensor::param("weight", 0).feature_axis(1))
+            .tensor(TorchTensor::param("bias", 1))
+            .features(Features::Replaces);
+        Some(module)
     }
 
     fn build<T: Float>(

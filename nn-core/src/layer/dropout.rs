@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
 use crate::error::{Error, Result};
+use crate::torch::TorchModule;
 use crate::{Backend, Float, Init, Rng, Tensor};
 
 /// Inverted dropout that drops each unit with probability `rate` while training (PyTorch's
@@ -61,6 +62,10 @@ impl LayerConfig for DropoutConfig {
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
+    }
+
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        Some(TorchModule::new(format!("nn.Dropout(p={:?})", self.rate)))
     }
 
     fn build<T: Float>(

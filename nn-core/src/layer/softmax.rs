@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
 use crate::error::{Error, Result};
+use crate::torch::TorchModule;
 use crate::{Backend, Float, Init, Rng, Tensor};
 
 /// Softmax over the features of each (flat) example.
@@ -33,6 +34,10 @@ impl LayerConfig for SoftmaxConfig {
                 "Softmax needs flat examples, got shape {input:?}"
             ))),
         }
+    }
+
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        Some(TorchModule::new("nn.Softmax(dim=1)"))
     }
 
     fn build<T: Float>(

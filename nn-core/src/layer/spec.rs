@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Layer;
 use crate::error::{Error, Result};
+use crate::torch::TorchModule;
 use crate::{Float, Init, Rng};
 
 /// The description of one layer kind.
@@ -37,6 +38,12 @@ pub trait LayerConfig:
         Vec::new()
     }
 
+    /// This layer as a module of PyTorch's `nn.Sequential` for examples of `input` (what
+    /// [`crate::torch`] exports and imports), or `None` if PyTorch has no equivalent.
+    fn torch(&self, _input: &[usize]) -> Option<TorchModule> {
+        None
+    }
+
     /// The layer for examples of `input`; weights drawn by the config's own initialiser if it
     /// names one, else by `init`.
     fn build<T: Float>(
@@ -58,6 +65,8 @@ pub trait DynLayerConfig: fmt::Debug + fmt::Display + Send + Sync + 'static {
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
     /// [`LayerConfig::param_shapes`].
     fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>>;
+    /// [`LayerConfig::torch`].
+    fn torch(&self, input: &[usize]) -> Option<TorchModule>;
     /// [`LayerConfig::build`] in `f32`.
     fn build_f32(&self, input: &[usize], init: Init, rng: &mut Rng) -> Result<Box<dyn Layer<f32>>>;
     /// [`LayerConfig::build`] in `f64`.
@@ -82,6 +91,9 @@ impl<C: LayerConfig> DynLayerConfig for C {
     }
     fn param_shapes(&self, input: &[usize]) -> Vec<Vec<usize>> {
         LayerConfig::param_shapes(self, input)
+    }
+    fn torch(&self, input: &[usize]) -> Option<TorchModule> {
+        LayerConfig::torch(self, input)
     }
     fn build_f32(&self, input: &[usize], init: Init, rng: &mut Rng) -> Result<Box<dyn Layer<f32>>> {
         self.build::<f32>(input, init, rng)

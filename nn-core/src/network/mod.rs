@@ -161,6 +161,16 @@ impl<T: Float> Network<T> {
         self.optimizer = None;
     }
 
+    /// The layers, to change their tensors (crate-internal: shapes must not change).
+    pub(crate) fn layers_mut(&mut self) -> &mut [Box<dyn Layer<T>>] {
+        &mut self.layers
+    }
+
+    /// Forgets how the network was trained (its weights came from elsewhere).
+    pub(crate) fn forget_training(&mut self) {
+        self.training = None;
+    }
+
     /// How the network was last trained.
     pub fn training_summary(&self) -> Option<&TrainingSummary> {
         self.training.as_ref()
