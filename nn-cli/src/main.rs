@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod data;
+mod exchange;
 mod gradcheck;
 mod model;
 mod model_file;
@@ -57,6 +58,18 @@ enum Command {
     /// Checks back-propagation against finite differences for a model preset (in f64).
     #[command(after_help = "Example:\n  nn gradcheck --model cnn --data shapes --size 12")]
     Gradcheck(gradcheck::GradcheckArgs),
+    /// Writes a saved model for PyTorch: its state dict (model.safetensors) and model.py,
+    /// whose build() returns the nn.Sequential with those weights.
+    #[command(
+        after_help = "Example:\n  nn export faces.nn faces-torch/\n  cd faces-torch && python -c \"import model; net = model.build(); print(model.predict_proba(net, model.prepare(['cat.jpg'])))\""
+    )]
+    Export(exchange::ExportArgs),
+    /// Builds a model from a PyTorch state dict saved as safetensors, for the layers of a
+    /// saved model (fine-tuned after `nn export`) or of a TOML/JSON description.
+    #[command(
+        after_help = "Examples:\n  nn import tuned.safetensors --model faces.nn --save tuned.nn\n  nn import state.safetensors --model net.toml --save net.nn"
+    )]
+    Import(exchange::ImportArgs),
     /// Shows a saved model: architecture, parameters, how it was trained.
     #[command(after_help = "Example:\n  nn info faces.nn")]
     Info(using::InfoArgs),
@@ -121,6 +134,8 @@ fn main() -> ExitCode {
         Command::Predict(a) => predict::predict(a),
         Command::Gradcheck(a) => gradcheck::run(a),
         Command::Info(a) => using::info(a),
+        Command::Export(a) => exchange::export(a),
+        Command::Import(a) => exchange::import(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -76,6 +76,13 @@ impl Model {
     pub fn hidden(&self, shape: &[usize], dropout: Option<f64>) -> Result<Vec<LayerSpec>> {
         match self {
             Model::File(path, file) => {
+                if file.is_whole_network() {
+                    bail!(
+                        "{}: `input`, `classes` and `scale` describe a whole network for `nn \
+                         import`; for `nn train` list the layers before the output layer only",
+                        path.display()
+                    );
+                }
                 if dropout.is_some() {
                     bail!(
                         "--dropout applies to the presets; with {} put dropout layers in the file",
@@ -155,6 +162,9 @@ pub struct Run {
     /// The columns of the CSV table trained on (absent for other data and in older files).
     #[serde(default)]
     pub table: Option<crate::table::Columns>,
+    /// The PyTorch state dict the weights came from, for a model made by `nn import`.
+    #[serde(default)]
+    pub imported: Option<String>,
 }
 
 /// A number of the run record; JSON writes NaN (no such figure, as a checkpoint's test

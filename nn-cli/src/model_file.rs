@@ -30,13 +30,21 @@ use nn_core::Init;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// A model description: an initialiser and the layers before the output layer.
+/// A model description: an initialiser and the layers before the output layer; or, for
+/// `nn import`, a whole network (its `input` shape, every layer up to the logits, its class
+/// names and input scaling).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFile {
     /// How weights are drawn, for layers without their own `init` (default `he`).
     pub init: Option<Init>,
     /// The layers, from the input on.
     pub layers: Vec<LayerSpec>,
+    /// For `nn import`: the shape of one example, `[h, w, c]` or `[n]`.
+    pub input: Option<Vec<usize>>,
+    /// For `nn import`: the class names, by label.
+    pub classes: Option<Vec<String>>,
+    /// For `nn import`: what every input value is multiplied by (default 1/255 for images).
+    pub scale: Option<f32>,
 }
 
 /// The file as written, before its layers are decoded by kind.
@@ -48,6 +56,12 @@ struct Text {
     /// `[[layer]]` tables in TOML, a `layers` list in JSON.
     #[serde(rename = "layer", alias = "layers", default)]
     layers: Vec<Value>,
+    #[serde(default)]
+    input: Option<Vec<usize>>,
+    #[serde(default)]
+    classes: Option<Vec<String>>,
+    #[serde(default)]
+    scale: Option<f32>,
 }
 
 /// The largest description read: far more than any stack of layers needs.
@@ -83,7 +97,16 @@ impl ModelFile {
         Ok(ModelFile {
             init: raw.init,
             layers,
+            input: raw.input,
+            classes: raw.classes,
+            scale: raw.scale,
         })
+    }
+
+    /// Whether the file describes a whole network for `nn import` (it has `input`, `classes`
+    /// or `scale`).
+    pub fn is_whole_network(&self) -> bool {
+        self.input.is_some() || self.classes.is_some() || self.scale.is_some()
     }
 
     /// Whether the network takes flattened examples: its layers accept rows of features

@@ -186,7 +186,9 @@ pub fn info(a: InfoArgs) -> Result<()> {
         );
     }
     println!("classes: {}", p.classes.join(", "));
-    if let Some(t) = &run {
+    if let Some(imported) = run.as_ref().and_then(|t| t.imported.as_ref()) {
+        println!("weights: imported from PyTorch's state dict {imported}");
+    } else if let Some(t) = &run {
         println!(
             "trained: {} epochs in {:.2} s ({}), final cost {:.4}, train accuracy {:.1} %, test accuracy {:.1} %",
             t.epochs,
@@ -196,6 +198,8 @@ pub fn info(a: InfoArgs) -> Result<()> {
             100.0 * t.train_accuracy,
             100.0 * t.test_accuracy
         );
+    }
+    if let Some(t) = &run {
         println!("command: {}", t.command);
     }
     Ok(())

@@ -60,6 +60,7 @@ pub mod images;
 pub mod model;
 pub mod synthetic;
 pub mod table;
+pub mod torch;
 
 pub use augment::Augmentation;
 pub use dataset::{Batches, Dataset, Standardizer, Targets};
