@@ -10,6 +10,10 @@
         `nn import`, and writes OUT.safetensors.csv: PyTorch's probabilities of the tuned
         network for the images of OURS.csv, for the comparison after the import.
 
+    python torch_round_trip.py png COURSE.h5 OUT_FOLDER
+        Writes the images of one of the course's HDF5 files as PNG files in OUT_FOLDER/<class>/
+        (lossless, so both sides read the same pixels).
+
 Run by hand (needs torch, numpy, pillow, safetensors); never by CI or the tests.
 `torch_round_trip.sh` runs the whole trip.
 """
@@ -96,8 +100,27 @@ def tune(folder, train_folder, out, lr=1e-3):
     print(f"tuned one epoch on {len(y)} images (last batch loss {loss.item():.4f}); wrote {out}")
 
 
+def h5_to_png(path, out):
+    import h5py
+    from PIL import Image
+
+    f = h5py.File(path)
+    x = next(k for k in f if k.endswith("_x"))
+    y = next(k for k in f if k.endswith("_y"))
+    classes = [c.decode() for c in f["list_classes"][:]]
+    for i, (image, label) in enumerate(zip(f[x][:], f[y][:])):
+        folder = os.path.join(out, classes[label])
+        os.makedirs(folder, exist_ok=True)
+        Image.fromarray(image).save(os.path.join(folder, f"{i:03d}.png"))
+    print(f"wrote {len(f[y])} images to {out}")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "compare":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    if sys.argv[1] == "png":
+        h5_to_png(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "tune":
         tune(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -143,7 +143,7 @@ fn build(path: &Path, file: &ModelFile, input: &[usize]) -> Result<Network<f32>>
     };
     let layers: Vec<LayerSpec> = file.layers.clone();
     Network::<f32>::builder(input)
-        .init(Init::Zeros)
+        .init(Init::He)
         .layers(layers)
         .loss(loss)
         .build(Reference, &mut Rng::seed(0))
