@@ -11,6 +11,7 @@ use nn_core::torch::StateDict;
 use nn_core::{Init, Loss, Network, Reference, Rng};
 use nn_data::images::{Color, ImageOptions};
 use nn_data::model::{Preparation, MAX_PREPARED_SIDE};
+use nn_data::Standardizer;
 
 use crate::model::{self, Run};
 use crate::model_file::ModelFile;
@@ -123,7 +124,8 @@ fn from_description(path: &Path) -> Result<(Network<f32>, Preparation, Run)> {
             classes.len()
         );
     }
-    let preparation = preparation(path, &input, classes, file.scale)?;
+    let mut preparation = preparation(path, &input, classes, file.scale)?;
+    preparation.standardizer = standardizer(path, &file, &input)?;
     Ok((network, preparation, Run::default()))
 }
 
@@ -148,6 +150,39 @@ fn build(path: &Path, file: &ModelFile, input: &[usize]) -> Result<Network<f32>>
         .loss(loss)
         .build(Reference, &mut Rng::seed(0))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The description's `mean` and `std`, per channel (the last axis; repeated over the pixels)
+/// or per feature, as a standardiser of every feature.
+fn standardizer(path: &Path, file: &ModelFile, input: &[usize]) -> Result<Option<Standardizer>> {
+    let (mean, std) = match (&file.mean, &file.std) {
+        (None, None) => return Ok(None),
+        (Some(mean), Some(std)) => (mean, std),
+        _ => bail!("{}: give both `mean` and `std`, or neither", path.display()),
+    };
+    let features: usize = input.iter().product();
+    let channels = input.last().copied().unwrap_or(0);
+    let per_feature = |values: &[f32], name: &str| -> Result<Vec<f32>> {
+        if values.iter().any(|v| !v.is_finite()) || (name == "std" && values.contains(&0.0)) {
+            bail!(
+                "{}: `{name}` must be finite{}",
+                path.display(),
+                if name == "std" { " and non-zero" } else { "" }
+            );
+        }
+        match values.len() {
+            n if n == features => Ok(values.to_vec()),
+            n if n == channels => Ok(values.iter().copied().cycle().take(features).collect()),
+            n => bail!(
+                "{}: {n} values of `{name}`, but the input has {channels} channels and {features} features",
+                path.display()
+            ),
+        }
+    };
+    Ok(Some(Standardizer {
+        mean: per_feature(mean, "mean")?,
+        std: per_feature(std, "std")?,
+    }))
 }
 
 /// Images of `[h, w, c]` (c = 1: gray, 3: RGB) scaled by 1/255 unless `scale` says otherwise,

@@ -78,8 +78,9 @@ impl Model {
             Model::File(path, file) => {
                 if file.is_whole_network() {
                     bail!(
-                        "{}: `input`, `classes` and `scale` describe a whole network for `nn \
-                         import`; for `nn train` list the layers before the output layer only",
+                        "{}: `input`, `classes`, `scale`, `mean` and `std` describe a whole \
+                         network for `nn import`; for `nn train` list the layers before the \
+                         output layer only",
                         path.display()
                     );
                 }

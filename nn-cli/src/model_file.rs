@@ -45,6 +45,11 @@ pub struct ModelFile {
     pub classes: Option<Vec<String>>,
     /// For `nn import`: what every input value is multiplied by (default 1/255 for images).
     pub scale: Option<f32>,
+    /// For `nn import`: the mean subtracted after scaling, per channel (torchvision's
+    /// `Normalize`) or per feature.
+    pub mean: Option<Vec<f32>>,
+    /// For `nn import`: the standard deviation divided by after that, likewise.
+    pub std: Option<Vec<f32>>,
 }
 
 /// The file as written, before its layers are decoded by kind.
@@ -62,6 +67,10 @@ struct Text {
     classes: Option<Vec<String>>,
     #[serde(default)]
     scale: Option<f32>,
+    #[serde(default)]
+    mean: Option<Vec<f32>>,
+    #[serde(default)]
+    std: Option<Vec<f32>>,
 }
 
 /// The largest description read: far more than any stack of layers needs.
@@ -100,13 +109,19 @@ impl ModelFile {
             input: raw.input,
             classes: raw.classes,
             scale: raw.scale,
+            mean: raw.mean,
+            std: raw.std,
         })
     }
 
-    /// Whether the file describes a whole network for `nn import` (it has `input`, `classes`
-    /// or `scale`).
+    /// Whether the file describes a whole network for `nn import` (it has `input`, `classes`,
+    /// `scale`, `mean` or `std`).
     pub fn is_whole_network(&self) -> bool {
-        self.input.is_some() || self.classes.is_some() || self.scale.is_some()
+        self.input.is_some()
+            || self.classes.is_some()
+            || self.scale.is_some()
+            || self.mean.is_some()
+            || self.std.is_some()
     }
 
     /// Whether the network takes flattened examples: its layers accept rows of features

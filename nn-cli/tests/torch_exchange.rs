@@ -102,6 +102,31 @@ fn export_then_import_gives_the_same_predictions() {
             .arg(&from_spec),
     );
     assert_eq!(predictions(&from_spec, &folder), before);
+    // torchvision's Normalize, per channel: the imported model standardises its inputs, and
+    // exports the statistics per feature.
+    let normalized = format!(
+        "mean = [0.5]\nstd = [0.25]\n{}",
+        std::fs::read_to_string(&spec).unwrap()
+    );
+    std::fs::write(&spec, normalized).unwrap();
+    stdout(
+        nn().arg("import")
+            .arg(&state)
+            .arg("--model")
+            .arg(&spec)
+            .arg("--save")
+            .arg(&from_spec),
+    );
+    let info = stdout(nn().arg("info").arg(&from_spec));
+    assert!(info.contains("pixels × 0.00392, standardised"), "{info}");
+    assert_ne!(predictions(&from_spec, &folder), before);
+    stdout(nn().arg("export").arg(&from_spec).arg(&out));
+    let python = std::fs::read_to_string(out.join("model.py")).unwrap();
+    let mean = python.lines().find(|l| l.starts_with("MEAN = ")).unwrap();
+    assert!(
+        mean.len() > 144 * 4,
+        "144 features of 4 bytes in base64: {mean}"
+    );
     // nn train refuses a whole-network description.
     let e = error(
         nn().args(["train", "--data"])
