@@ -211,7 +211,7 @@ fn plan<T: Float>(net: &Network<T>) -> Result<Vec<Planned>> {
 }
 
 /// The values of one of our tensors, or `None` for [`Source::BatchCount`].
-fn our_tensor<'a, T: Float>(layer: &'a dyn Layer<T>, source: Source) -> Option<&'a Tensor<T>> {
+fn our_tensor<T: Float>(layer: &dyn Layer<T>, source: Source) -> Option<&Tensor<T>> {
     match source {
         Source::Param(k) => layer.params().get(k).copied(),
         Source::Buffer(k) => layer.buffers().get(k).copied(),
