@@ -107,9 +107,21 @@ impl Loss {
         }
     }
 
-    /// The mean cost of logits `z` against prepared targets `y` (both `(m, k)`), and
-    /// `dz = ∂J/∂z` written into `dz`.
-    pub(crate) fn cost_and_grad<T: Float>(
+    /// The mean cost of logits `z` against targets `y` prepared by
+    /// [`prepare_targets`](Loss::prepare_targets) (both `(m, k)`), and `dz = ∂J/∂z` written
+    /// into `dz` (resized to `z`'s shape): what a training step starts its backward pass from.
+    ///
+    /// ```
+    /// use nn_core::{Loss, Reference, Tensor};
+    /// let z = Tensor::from_vec(&[2, 1], vec![0.0f64, 0.0])?;
+    /// let y = Tensor::from_vec(&[2, 1], vec![1.0, 0.0])?;
+    /// let mut dz = Tensor::default();
+    /// let cost = Loss::BinaryCrossEntropy.cost_and_grad(&Reference, &z, &y, &mut dz)?;
+    /// assert!((cost - std::f64::consts::LN_2).abs() < 1e-15);
+    /// assert_eq!(dz.data(), &[-0.25, 0.25]); // (σ(z) − y)/m
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    pub fn cost_and_grad<T: Float>(
         self,
         backend: &dyn Backend<T>,
         z: &Tensor<T>,

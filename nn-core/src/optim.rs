@@ -338,6 +338,51 @@ impl<T: Float> OptimizerState<T> {
         self.epochs
     }
 
+    /// One optimisation step as `fit` takes it after each backward pass, for parameters and
+    /// gradients from anywhere: the step count moves on (Adam's bias correction uses it), then
+    /// each of `params` (the tensors this state was made for, in the same order) is updated
+    /// from its gradient with learning rate `lr`; AdamW decays those whose `decay` is set.
+    ///
+    /// ```
+    /// use nn_core::layer::ParamMut;
+    /// use nn_core::optim::OptimizerState;
+    /// use nn_core::{Optimizer, Reference, Tensor};
+    /// let mut w = Tensor::from_vec(&[2], vec![1.0f64, 2.0])?;
+    /// let mut g = Tensor::from_vec(&[2], vec![0.5, -1.0])?;
+    /// let mut state = OptimizerState::new(Optimizer::gradient_descent(0.1), &[2]);
+    /// let p = ParamMut { name: "W", value: &mut w, grad: &mut g, decay: true };
+    /// state.apply(&Reference, 0.1, vec![p])?;
+    /// assert_eq!(w.data(), &[0.95, 2.1]);
+    /// assert_eq!(state.step(), 1);
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`], changing nothing, if `params` are not tensors of the sizes this
+    /// state was made for or a gradient's size is not its tensor's.
+    pub fn apply(
+        &mut self,
+        backend: &dyn Backend<T>,
+        lr: f64,
+        params: Vec<ParamMut<'_, T>>,
+    ) -> Result<()> {
+        let sizes: Vec<usize> = params.iter().map(|p| p.value.len()).collect();
+        let grads_fit = params.iter().all(|p| p.grad.len() == p.value.len());
+        if !grads_fit || !self.fits(&self.optimizer, &sizes) {
+            return Err(Error::Config(format!(
+                "{:?}: this optimiser state is not for parameters of sizes {sizes:?} \
+                 (or a gradient is not of its parameter's size)",
+                self.optimizer
+            )));
+        }
+        self.begin_step(self.optimizer);
+        for (index, p) in params.into_iter().enumerate() {
+            self.update(backend, index, lr, p);
+        }
+        Ok(())
+    }
+
     /// Whether this state fits parameter tensors of these sizes.
     pub(crate) fn fits(&self, optimizer: &Optimizer, param_sizes: &[usize]) -> bool {
         let per = optimizer.slots_per_param();

@@ -10,6 +10,9 @@
 //!
 //! Backward, with `s = 1/√(σ² + ε)`: `dβ = Σ dy`, `dγ = Σ dy·x̂`, and
 //! `dx = γ·s·(dy − Σdy/N − x̂·Σ(dy·x̂)/N)`, computed as `dy·k_dy + x·k_x + k_0` per channel.
+//! After an evaluation forward pass it differentiates the evaluation map instead (the
+//! statistics are constants there, as in PyTorch's `eval()` mode): `x̂` and `s` are those of
+//! the running statistics and `dx = γ·s·dy`.
 
 use std::fmt;
 
@@ -135,9 +138,12 @@ pub struct BatchNorm<T> {
     d_beta: Tensor<T>,
     running_mean: Tensor<T>, // (c)
     running_var: Tensor<T>,  // (c)
-    /// The last training batch's mean and `1/√(σ² + ε)`, for backward.
+    /// The mean and `1/√(σ² + ε)` the last forward pass normalised with (the batch's in
+    /// training, the running ones in evaluation), for backward.
     mean: Vec<f64>,
     inv_std: Vec<f64>,
+    /// Whether the last forward pass was in training mode (normalised by batch statistics).
+    trained: bool,
     /// Scratch of `c` values each: the variance, backward's sums, the affine scale and shift
     /// or backward's coefficients.
     var: Vec<f64>,
@@ -163,6 +169,7 @@ impl<T: Float> BatchNorm<T> {
             running_var: ones(),
             mean: vec![0.0; c],
             inv_std: vec![0.0; c],
+            trained: false,
             var: vec![0.0; c],
             sums: [vec![0.0; c], vec![0.0; c]],
             coeffs: [vec![T::ZERO; c], vec![T::ZERO; c], vec![T::ZERO; c]],
@@ -241,12 +248,19 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
 
     fn forward(&mut self, backend: &dyn Backend<T>, x: &Tensor<T>, mode: Mode<'_>) -> Result<()> {
         check_input(|| format!("{}.forward", self.name()), &self.shape, x)?;
+        self.trained = matches!(mode, Mode::Train(_));
         match mode {
             Mode::Train(_) => self.train_affine(backend, x),
             Mode::Eval => {
                 let [mut scale, mut shift, k] = std::mem::take(&mut self.coeffs);
                 self.eval_affine(&mut scale, &mut shift);
                 self.coeffs = [scale, shift, k];
+                let eps = self.config.epsilon;
+                let (mean, var) = (self.running_mean.data(), self.running_var.data());
+                for j in 0..self.mean.len() {
+                    self.mean[j] = mean[j].to_f64();
+                    self.inv_std[j] = 1.0 / (var[j].to_f64() + eps).sqrt();
+                }
             }
         }
         self.y.resize(x.shape());
@@ -298,10 +312,16 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
             let (s, g) = (self.inv_std[j], self.gamma.data()[j].to_f64());
             self.d_beta.data_mut()[j] = T::from_f64(sum_dy[j]);
             self.d_gamma.data_mut()[j] = T::from_f64(sum_dy_xc[j] * s);
-            let kx = -g * s * s * s * sum_dy_xc[j] / n;
             k_dy[j] = T::from_f64(g * s);
-            k_x[j] = T::from_f64(kx);
-            k_0[j] = T::from_f64(-g * s * sum_dy[j] / n - kx * self.mean[j]);
+            if self.trained {
+                let kx = -g * s * s * s * sum_dy_xc[j] / n;
+                k_x[j] = T::from_f64(kx);
+                k_0[j] = T::from_f64(-g * s * sum_dy[j] / n - kx * self.mean[j]);
+            } else {
+                // The evaluation map is affine in x: dx = γ·s·dy.
+                k_x[j] = T::ZERO;
+                k_0[j] = T::ZERO;
+            }
         }
         if need_input_grad {
             self.dx.resize(x.shape());

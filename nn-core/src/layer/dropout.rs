@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{check_grad, check_input, Layer, LayerConfig, LayerSpec, Mode, Scratch};
-use crate::error::{Error, Result};
+use crate::error::{shape_str, Error, Result};
 use crate::torch::TorchModule;
 use crate::{Backend, Float, Init, Rng, Tensor};
 
@@ -108,6 +108,60 @@ impl<T: Float> Dropout<T> {
             a: Tensor::zeros(&[0]),
             dx: Tensor::zeros(&[0]),
         })
+    }
+
+    /// A training forward pass with a given mask instead of one drawn from a generator, to
+    /// reproduce another library's dropout (PyTorch's `x·mask/(1 − p)`): `keep` has the
+    /// input's shape and holds 1 for a kept unit, 0 for a dropped one; the kept units are
+    /// scaled by `1/keep_prob`, and the next [`backward`](Layer::backward) uses this mask.
+    ///
+    /// ```
+    /// use nn_core::layer::{Dropout, Layer};
+    /// use nn_core::{Reference, Tensor};
+    /// let mut drop = Dropout::<f64>::with_rate(0.5, &[3])?;
+    /// let x = Tensor::from_vec(&[1, 3], vec![1.0, 2.0, 3.0])?;
+    /// let keep = Tensor::from_vec(&[1, 3], vec![1.0, 0.0, 1.0])?;
+    /// drop.forward_with_mask(&Reference, &x, &keep)?;
+    /// assert_eq!(drop.output().data(), &[2.0, 0.0, 6.0]);
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shape`] if `x` is not a batch of this layer's examples or `keep` has another
+    /// shape; [`Error::Config`] if `keep` holds anything but 0 and 1.
+    pub fn forward_with_mask(
+        &mut self,
+        backend: &dyn Backend<T>,
+        x: &Tensor<T>,
+        keep: &Tensor<T>,
+    ) -> Result<()> {
+        let op = || format!("{}.forward_with_mask", self.name());
+        check_input(op, &self.shape, x)?;
+        if keep.shape() != x.shape() {
+            return Err(Error::shape(
+                op(),
+                format!(
+                    "mask {} does not match the input {}",
+                    shape_str(keep.shape()),
+                    shape_str(x.shape())
+                ),
+            ));
+        }
+        if let Some(v) = keep.data().iter().find(|&&v| v != T::ZERO && v != T::ONE) {
+            return Err(Error::Config(format!(
+                "{}: a keep-mask holds 0 (dropped) or 1 (kept), got {v}",
+                op()
+            )));
+        }
+        let kept = T::from_f64(1.0 / (1.0 - self.rate));
+        self.mask.resize(x.shape());
+        for (d, &k) in self.mask.data_mut().iter_mut().zip(keep.data()) {
+            *d = k * kept;
+        }
+        self.a.resize(x.shape());
+        backend.mul(x.data(), self.mask.data(), self.a.data_mut());
+        Ok(())
     }
 }
 
