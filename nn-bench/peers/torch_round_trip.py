@@ -4,11 +4,12 @@
         PyTorch's probabilities for the images listed in OURS.csv (`nn predict MODEL FOLDER
         --top K --csv`, K = the number of classes), through the exported model.py, against
         ours: prints the largest difference.
-    python torch_round_trip.py tune EXPORTED_DIR TRAIN_FOLDER OUT.safetensors [--lr 1e-3]
-        Fine-tunes the exported network one epoch in PyTorch (Adam, batches of 32, the loss
-        model.py names) on the images of TRAIN_FOLDER/<class>/..., saves its state dict for
-        `nn import`, and writes OUT.safetensors.csv: PyTorch's probabilities of the tuned
-        network for the images of OURS.csv, for the comparison after the import.
+    python torch_round_trip.py tune EXPORTED_DIR TRAIN_FOLDER OUT.safetensors
+        Fine-tunes the exported network one epoch in PyTorch (Adam 1e-3, batches of 32, the
+        loss model.py names) on the images of TRAIN_FOLDER/<class>/... and saves its state
+        dict as OUT.safetensors for `nn import`.
+    python torch_round_trip.py compare-tuned EXPORTED_DIR OUT.safetensors TUNED.csv
+        As compare, with the tuned weights, against `nn predict` of the imported model.
 
     python torch_round_trip.py png COURSE.h5 OUT_FOLDER
         Writes the images of one of the course's HDF5 files as PNG files in OUT_FOLDER/<class>/
@@ -44,11 +45,8 @@ def read_ours(path):
 
 
 def probabilities(model, net, paths):
-    """Each image's probability of each class, as nn reports them (sigmoid: p of class 1)."""
-    p = model.predict_proba(net, model.prepare(paths)).double().numpy()
-    if p.shape[1] == 1:
-        p = np.concatenate([1 - p, p], axis=1)
-    return p
+    """Each image's probability of each class, as nn reports them."""
+    return model.predict_proba(net, model.prepare(paths)).double().numpy()
 
 
 def compare(folder, ours_csv, net=None):

@@ -26,7 +26,7 @@ case "$train" in
     test="$work/test-png"
     ;;
 esac
-classes=$(ls "$train" | wc -l)
+classes=$(find "$train" -mindepth 1 -maxdepth 1 -type d | wc -l)
 "$nn" train --data "$train" --test "$test" --quiet --save "$work/model.nn"
 "$nn" export "$work/model.nn" "$work/torch"
 "$nn" predict "$work/model.nn" "$test" --top "$classes" --csv > "$work/ours.csv" 2>/dev/null

@@ -44,14 +44,20 @@ pub struct ImportArgs {
 
 /// `nn export`: the model's state dict and `model.py` for PyTorch.
 pub fn export(a: ExportArgs) -> Result<()> {
-    let (trained, _) = model::load(&a.model, Arc::new(Reference))?;
+    let (trained, run) = model::load(&a.model, Arc::new(Reference))?;
+    let features = run.and_then(|r| r.table).map(|t| t.features);
     let title = a.model.file_name().map_or_else(
         || a.model.display().to_string(),
         |n| n.to_string_lossy().into(),
     );
-    let [state, python] =
-        nn_data::torch::export(&a.dir, &trained.network, &trained.preparation, &title)
-            .with_context(|| format!("{}: cannot export", a.model.display()))?;
+    let [state, python] = nn_data::torch::export(
+        &a.dir,
+        &trained.network,
+        &trained.preparation,
+        &title,
+        features.as_deref(),
+    )
+    .with_context(|| format!("{}: cannot export", a.model.display()))?;
     let tensors = StateDict::read(&state)?.len();
     println!(
         "wrote {} ({tensors} tensors) and {}",
@@ -110,6 +116,12 @@ fn from_description(path: &Path) -> Result<(Network<f32>, Preparation, Run)> {
             path.display()
         );
     };
+    if input.is_empty() || input.contains(&0) {
+        bail!(
+            "{}: input {input:?} has no values; give the shape of one example, [h, w, c] or [n]",
+            path.display()
+        );
+    }
     let network = build(path, &file, &input)?;
     let outputs = network.outputs();
     let classes = file.classes.clone().unwrap_or_else(|| {
@@ -163,11 +175,15 @@ fn standardizer(path: &Path, file: &ModelFile, input: &[usize]) -> Result<Option
     let features: usize = input.iter().product();
     let channels = input.last().copied().unwrap_or(0);
     let per_feature = |values: &[f32], name: &str| -> Result<Vec<f32>> {
-        if values.iter().any(|v| !v.is_finite()) || (name == "std" && values.contains(&0.0)) {
+        let is_std = name == "std";
+        if values
+            .iter()
+            .any(|&v| !v.is_finite() || (is_std && v <= 0.0))
+        {
+            let positive = if is_std { " and positive" } else { "" };
             bail!(
-                "{}: `{name}` must be finite{}",
-                path.display(),
-                if name == "std" { " and non-zero" } else { "" }
+                "{}: every value of `{name}` must be finite{positive}",
+                path.display()
             );
         }
         match values.len() {

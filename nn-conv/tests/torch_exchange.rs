@@ -72,8 +72,8 @@ fn modules_and_layouts_are_pytorchs() {
             );
         }
     }
-    let gamma = state.get("6.running_var").unwrap();
-    assert_eq!(gamma.shape, [12]);
+    let running_var = state.get("6.running_var").unwrap();
+    assert_eq!(running_var.shape, [12]);
 }
 
 #[test]
@@ -89,7 +89,16 @@ fn a_cnn_comes_back_with_the_same_predictions() {
     let y = Tensor::from_vec(&[5], vec![0.0, 1.0, 2.0, 1.0, 0.0]).unwrap();
     let config = nn_core::FitConfig::new(nn_core::Optimizer::adam(0.01)).iterations(4);
     net.fit(&x, &y, &config, &mut Rng::seed(0)).unwrap();
-    let bytes = torch::export(&net).unwrap().state.to_bytes().unwrap();
+    let exported = torch::export(&net).unwrap();
+    // The batch norm after the flatten: its vectors in PyTorch's feature order, on a trained
+    // network, where no two of them are alike.
+    let order = channels_first_order(3, 2, 2);
+    let ours = net.layers()[6].buffers()[0].data().to_vec();
+    let theirs = floats(&exported.state.get("6.running_mean").unwrap().values).to_vec();
+    assert!(ours.windows(2).all(|p| p[0] != p[1]), "{ours:?}");
+    let reordered: Vec<f32> = order.iter().map(|&k| ours[k]).collect();
+    assert_eq!(theirs, reordered);
+    let bytes = exported.state.to_bytes().unwrap();
     let state = torch::StateDict::from_bytes(&bytes).unwrap();
     let mut other = cnn(2);
     torch::import(&mut other, &state).unwrap();
@@ -115,4 +124,35 @@ fn a_network_ending_in_flattened_volumes_is_refused() {
         .unwrap();
     let error = torch::export(&net).unwrap_err().to_string();
     assert!(error.contains("flattened from (2, 2, 3)"), "{error}");
+}
+
+#[test]
+fn a_network_ending_in_volumes_is_refused_and_a_second_flatten_changes_nothing() {
+    let net = Network::<f32>::builder(&[4, 4, 1])
+        .conv2d(2, 3, Padding::Same)
+        .max_pool(2)
+        .loss(Loss::CategoricalCrossEntropy)
+        .build(Reference, &mut Rng::seed(0))
+        .unwrap();
+    let error = torch::export(&net).unwrap_err().to_string();
+    assert!(
+        error.contains("ends with examples of shape [2, 2, 2]"),
+        "{error}"
+    );
+    let build = |flattens: usize| {
+        let mut b = Network::<f32>::builder(&[2, 2, 3]);
+        for _ in 0..flattens {
+            b = b.flatten();
+        }
+        b.dense(2)
+            .loss(Loss::CategoricalCrossEntropy)
+            .build(Reference, &mut Rng::seed(4))
+            .unwrap()
+    };
+    let once = torch::export(&build(1)).unwrap().state;
+    let twice = torch::export(&build(2)).unwrap().state;
+    assert_eq!(
+        once.get("1.weight").unwrap().values,
+        twice.get("2.weight").unwrap().values
+    );
 }

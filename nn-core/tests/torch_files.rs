@@ -130,7 +130,18 @@ fn f64_networks_export_f64_and_half_precision_files_are_widened() {
 fn hostile_files_are_errors() {
     let good = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
     assert!(StateDict::from_bytes(&file(good, &[0; 8])).is_ok());
-    let cases: [(&str, Vec<u8>, &str); 9] = [
+    let zip = [b"PK\x03\x04".as_slice(), &[0; 60]].concat();
+    let many_bytes = file(
+        r#"{"ids":{"dtype":"U8","shape":[65537],"data_offsets":[0,65537]}}"#,
+        &[0; 65537],
+    );
+    let cases: [(&str, Vec<u8>, &str); 11] = [
+        ("what torch.save writes", zip, "safetensors.torch.save_file"),
+        (
+            "a large integer tensor",
+            many_bytes,
+            "holds 65537 U8 values",
+        ),
         ("empty", vec![], "shorter than the 8-byte header length"),
         (
             "a length prefix of 2^40",
@@ -142,8 +153,8 @@ fn hostile_files_are_errors() {
             file(good, &[0; 8])[..20].to_vec(),
             "the header claims",
         ),
-        ("truncated data", file(good, &[0; 7]), ""),
-        ("padded data", file(good, &[0; 9]), ""),
+        ("truncated data", file(good, &[0; 7]), "not fully covered"),
+        ("padded data", file(good, &[0; 9]), "not fully covered"),
         (
             "a duplicate name",
             file(
@@ -166,7 +177,7 @@ fn hostile_files_are_errors() {
                 r#"{"w":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}}"#,
                 &[0; 8],
             ),
-            "",
+            "overflow",
         ),
         (
             "an unsupported dtype",

@@ -195,7 +195,9 @@ fn plan<T: Float>(net: &Network<T>) -> Result<Vec<Planned>> {
             Features::Flattens => match *input {
                 // A volume of one pixel or one channel flattens alike on both sides.
                 [h, w, c] if h * w > 1 && c > 1 => Some([h, w, c]),
-                _ => None,
+                [_, _, _] => None,
+                // Flattening flat features changes nothing.
+                _ => flattened,
             },
         };
         planned.push(Planned { module, flattened });
@@ -207,15 +209,32 @@ fn plan<T: Float>(net: &Network<T>) -> Result<Vec<Planned>> {
              PyTorch orders (c, h, w): end it with a dense layer to export or import it"
         )));
     }
+    let output = net.layers().last().map_or(&[][..], |l| l.output_shape());
+    if output.len() != 1 {
+        return Err(Error::Config(format!(
+            "the network ends with examples of shape {output:?}, which PyTorch lays out \
+             channels first: end it with a flatten (and a dense layer) to export or import it"
+        )));
+    }
     Ok(planned)
 }
 
-/// The values of one of our tensors, or `None` for [`Source::BatchCount`].
-fn our_tensor<T: Float>(layer: &dyn Layer<T>, source: Source) -> Option<&Tensor<T>> {
-    match source {
-        Source::Param(k) => layer.params().get(k).copied(),
-        Source::Buffer(k) => layer.buffers().get(k).copied(),
-        Source::BatchCount => None,
+/// The values of one of our tensors, or `None` for [`Source::BatchCount`]; an error if the
+/// layer's mapping names a tensor the layer does not have (a bug of that mapping). Reads
+/// through `params()` and `buffers()`, whose order is `visit_params`'s and `visit_buffers`'s
+/// (the [`Layer`] contract), through which [`import`] writes.
+fn our_tensor<T: Float>(layer: &dyn Layer<T>, source: Source) -> Result<Option<&Tensor<T>>> {
+    let (found, k, what) = match source {
+        Source::Param(k) => (layer.params().get(k).copied(), k, "parameter"),
+        Source::Buffer(k) => (layer.buffers().get(k).copied(), k, "buffer"),
+        Source::BatchCount => return Ok(None),
+    };
+    match found {
+        Some(tensor) => Ok(Some(tensor)),
+        None => Err(Error::Config(format!(
+            "{}'s PyTorch mapping names its {what} {k}, which it does not have",
+            layer.name()
+        ))),
     }
 }
 
@@ -238,7 +257,7 @@ pub fn export<T: Float>(net: &Network<T>) -> Result<Exported> {
     for (i, (layer, planned)) in net.layers().iter().zip(plan(net)?).enumerate() {
         for t in &planned.module.tensors {
             let name = format!("{i}.{}", t.name);
-            let Some(ours) = our_tensor(&**layer, t.source) else {
+            let Some(ours) = our_tensor(&**layer, t.source)? else {
                 state.push(name, &[], Values::I64(vec![steps]))?;
                 continue;
             };
@@ -270,7 +289,7 @@ pub fn import<T: Float>(net: &mut Network<T>, state: &StateDict) -> Result<()> {
             let name = format!("{i}.{}", t.name);
             expected.insert(name.clone());
             let found = state.get(&name);
-            let Some(ours) = our_tensor(&**layer, t.source) else {
+            let Some(ours) = our_tensor(&**layer, t.source)? else {
                 if let Some(found) = found.filter(|f| !matches!(f.values, Values::I64(_))) {
                     problems.push(format!("{name}: {}, expected integers", found.stored));
                 }
@@ -298,7 +317,12 @@ pub fn import<T: Float>(net: &mut Network<T>, state: &StateDict) -> Result<()> {
         problems.push(format!("unexpected {} {}", t.name, shape_str(&t.shape)));
     }
     if !problems.is_empty() {
-        return Err(Error::Config(format!(
+        let more = problems.len().saturating_sub(MAX_PROBLEMS_LISTED);
+        problems.truncate(MAX_PROBLEMS_LISTED);
+        if more > 0 {
+            problems.push(format!("and {more} more"));
+        }
+        return Err(Error::Input(format!(
             "the state dict does not fit this network ({} layers): {}",
             net.layers().len(),
             problems.join("; ")
@@ -307,6 +331,9 @@ pub fn import<T: Float>(net: &mut Network<T>, state: &StateDict) -> Result<()> {
     net.set_tensors(loads);
     Ok(())
 }
+
+/// The most problems an import error lists (a hostile file may name a million tensors).
+const MAX_PROBLEMS_LISTED: usize = 20;
 
 /// The values of `found` as `T`, if they are finite floats of `shape`.
 fn checked_values<T: Float>(found: &NamedTensor, shape: &[usize]) -> Result<Vec<T>, String> {
@@ -323,7 +350,11 @@ fn checked_values<T: Float>(found: &NamedTensor, shape: &[usize]) -> Result<Vec<
         .floats::<T>()
         .ok_or_else(|| format!("{name}: {}, expected floating-point values", found.stored))?;
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!("{name}: value {i} is {}", values[i]));
+        let stored = match &found.values {
+            Values::F64(v) if v[i].is_finite() => format!("{}, too large for {}", v[i], T::NAME),
+            _ => values[i].to_string(),
+        };
+        return Err(format!("{name}: value {i} is {stored}"));
     }
     Ok(values)
 }

@@ -3,8 +3,9 @@
 //!
 //! Reading is a function of bytes ([`StateDict::from_bytes`]), so it can be fuzzed, and it is
 //! bounded: the header is at most [`MAX_HEADER_BYTES`], every tensor's bytes must lie inside
-//! the file, contiguous, and match its shape × dtype, a name may appear once, and what is
-//! decoded is at most twice the file's size (F16/BF16 widened to F32).
+//! the file, contiguous, and match its shape × dtype, a name may appear once, integer tensors
+//! may hold at most [`MAX_INTEGERS`] values (state dicts keep only counters in integers), so
+//! what is decoded is at most twice the file's size (F16/BF16 widened to F32).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +24,11 @@ pub const MAX_HEADER_BYTES: usize = 16 << 20;
 
 /// The largest safetensors file read from disk (4 GiB): a state dict of 2³⁰ `f32` values.
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// The most values an integer tensor may hold (they are widened to `i64`, up to 8 times their
+/// size): PyTorch's state dicts of weights hold integers only in counters such as batch
+/// norm's scalar `num_batches_tracked`.
+pub const MAX_INTEGERS: usize = 1 << 16;
 
 /// A tensor's values, in the precision the file stores them (F16/BF16 widened to F32, every
 /// integer type to I64).
@@ -261,6 +267,16 @@ fn header_text(bytes: &[u8]) -> std::result::Result<&str, SafetensorsError> {
             ))
         })?;
     let n = u64::from_le_bytes(prefix);
+    // What `torch.save` writes (a zip of pickles, or a bare pickle) starts with bytes that,
+    // read as a header length, are far too large.
+    let pickle =
+        bytes.starts_with(b"PK\x03\x04") || (bytes[0] == 0x80 && (2..=5).contains(&bytes[1]));
+    if n > MAX_HEADER_BYTES as u64 && pickle {
+        return Err(bad(
+            "a PyTorch pickle (what torch.save writes), not safetensors: save the state dict \
+             with safetensors.torch.save_file(net.state_dict(), path)",
+        ));
+    }
     if n > MAX_HEADER_BYTES as u64 {
         return Err(bad(format!(
             "a header of {n} bytes, more than the {MAX_HEADER_BYTES} any state dict needs"
@@ -317,6 +333,18 @@ fn decode_tensor(
 ) -> std::result::Result<NamedTensor, SafetensorsError> {
     let (start, end) = info.data_offsets;
     let bytes = &data[start..end];
+    let integer = !matches!(
+        info.dtype,
+        Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16
+    );
+    let count = bytes.len() * 8 / info.dtype.bitsize().max(1);
+    if integer && count > MAX_INTEGERS {
+        return Err(bad(format!(
+            "tensor {name} holds {count} {:?} values; a state dict of weights keeps integers \
+             only in counters (at most {MAX_INTEGERS} values are read)",
+            info.dtype
+        )));
+    }
     let values = match info.dtype {
         Dtype::F32 => Values::F32(words(bytes, f32::from_le_bytes)),
         Dtype::F64 => Values::F64(words(bytes, f64::from_le_bytes)),
@@ -329,9 +357,16 @@ fn decode_tensor(
         Dtype::U8 | Dtype::BOOL => Values::I64(words(bytes, |b: [u8; 1]| i64::from(b[0]))),
         Dtype::U16 => Values::I64(words(bytes, |b| i64::from(u16::from_le_bytes(b)))),
         Dtype::U32 => Values::I64(words(bytes, |b| i64::from(u32::from_le_bytes(b)))),
+        Dtype::U64 => {
+            let values = words(bytes, u64::from_le_bytes);
+            match values.iter().map(|&v| i64::try_from(v)).collect() {
+                Ok(values) => Values::I64(values),
+                Err(_) => return Err(bad(format!("tensor {name} holds a U64 above 2⁶³"))),
+            }
+        }
         other => {
             return Err(bad(format!(
-                "tensor {name} is {other:?}; F32, F64, F16, BF16 and integers are read"
+                "tensor {name} is {other:?}; F32, F64, F16, BF16, integers and booleans are read"
             )))
         }
     };

@@ -16,7 +16,7 @@
 //!     .build(Reference, &mut Rng::seed(0))?;
 //! let preparation = Preparation::features(2, vec!["no".into(), "yes".into()]);
 //! let dir = tempfile::tempdir()?;
-//! let [state, python] = nn_data::torch::export(dir.path(), &net, &preparation, "points")?;
+//! let [state, python] = nn_data::torch::export(dir.path(), &net, &preparation, "points", None)?;
 //! assert!(state.ends_with("model.safetensors") && python.ends_with("model.py"));
 //! let code = std::fs::read_to_string(python)?;
 //! assert!(code.contains("nn.Linear(2, 3),  # 0: Dense(2→3)"));
@@ -43,7 +43,8 @@ const TEMPLATE: &str = include_str!("model.py");
 
 /// Writes `dir/model.safetensors` and `dir/model.py` (creating `dir`; each file atomically)
 /// for `network` and its `preparation`; `title` heads the module's docstring (e.g. the model
-/// file's name). Returns the two paths.
+/// file's name); `features` names a CSV table's feature columns, in order, if the model reads
+/// one (`model.py`'s `FEATURES`). Returns the two paths.
 ///
 /// # Errors
 ///
@@ -54,6 +55,7 @@ pub fn export(
     network: &Network<f32>,
     preparation: &Preparation,
     title: &str,
+    features: Option<&[String]>,
 ) -> Result<[PathBuf; 2], DataError> {
     let invalid = |e: nn_core::Error| DataError::Invalid {
         message: e.to_string(),
@@ -78,7 +80,7 @@ pub fn export(
     };
     let bytes = exported.state.to_bytes().map_err(invalid)?;
     write_atomically(&state, &bytes).map_err(|e| io(&state, e))?;
-    let code = python_module(network, &exported.modules, preparation, title);
+    let code = python_module(network, &exported.modules, preparation, title, features);
     write_atomically(&python, code.as_bytes()).map_err(|e| io(&python, e))?;
     Ok([state, python])
 }
@@ -89,6 +91,7 @@ fn python_module(
     modules: &[String],
     preparation: &Preparation,
     title: &str,
+    features: Option<&[String]>,
 ) -> String {
     let layers: Vec<String> = network
         .layers()
@@ -121,24 +124,53 @@ fn python_module(
         [n] => format!("({n},)"),
         _ => format!("({})", join(shape.iter().map(usize::to_string))),
     };
-    [
-        ("{{TITLE}}", format!("{title}: a network trained by nn")),
-        ("{{TORCH_LOSS}}", torch_loss.to_string()),
-        ("{{CLASSES}}", json(&preparation.classes)),
-        ("{{INPUT_SHAPE}}", input_shape),
-        ("{{IMAGE_SIZE}}", image_size),
-        ("{{COLOR}}", color.to_string()),
-        ("{{SCALE}}", format!("{:?}", f64::from(preparation.scale))),
-        ("{{MEAN}}", floats(|s| &s.mean)),
-        ("{{STD}}", floats(|s| &s.std)),
-        ("{{OUTPUT}}", format!("\"{output}\"")),
-        ("{{DTYPE}}", "torch.float32".to_string()),
-        ("{{MODULES}}", layers.join("\n")),
-    ]
-    .iter()
-    .fold(TEMPLATE.to_string(), |text, (key, value)| {
-        text.replace(key, value)
-    })
+    // The title goes into a docstring: no backslash or quote can end or escape it.
+    let title: String = title
+        .chars()
+        .map(|c| {
+            if matches!(c, '\\' | '"') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    fill(&[
+        ("TITLE", format!("{title}: a network trained by nn")),
+        ("TORCH_LOSS", torch_loss.to_string()),
+        ("CLASSES", json(&preparation.classes)),
+        ("INPUT_SHAPE", input_shape),
+        ("IMAGE_SIZE", image_size),
+        ("COLOR", color.to_string()),
+        ("SCALE", format!("{:?}", f64::from(preparation.scale))),
+        ("MEAN", floats(|s| &s.mean)),
+        ("STD", floats(|s| &s.std)),
+        ("OUTPUT", format!("\"{output}\"")),
+        ("DTYPE", "torch.float32".to_string()),
+        ("MODULES", layers.join("\n")),
+        (
+            "FEATURES",
+            features.map_or_else(|| "None".to_string(), json),
+        ),
+    ])
+}
+
+/// The template with each `{{KEY}}` replaced by its value, in one pass (a value that holds
+/// `{{…}}` is not substituted again).
+fn fill(values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(TEMPLATE.len() * 2);
+    let mut rest = TEMPLATE;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").expect("the template closes every {{");
+        let key = &after[..end];
+        let value = values.iter().find(|(k, _)| *k == key);
+        out.push_str(&value.expect("the template's keys all have values").1);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A JSON list of strings, which is also a Python list literal.
@@ -154,4 +186,31 @@ fn join(parts: impl Iterator<Item = String>) -> String {
 fn base64_floats(values: &[f32]) -> String {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_is_filled_once_and_the_title_cannot_break_the_docstring() {
+        let net = nn_core::Network::<f32>::builder(&[2])
+            .dense(1)
+            .loss(Loss::BinaryCrossEntropy)
+            .build(nn_core::Reference, &mut nn_core::Rng::seed(0))
+            .unwrap();
+        let modules = nn_core::torch::export(&net).unwrap().modules;
+        let classes = vec!["{{CLASSES}}".to_string(), "b".into()];
+        let preparation = Preparation::features(2, classes);
+        let features = ["x".to_string(), "y".into()];
+        let code = python_module(&net, &modules, &preparation, r#"a\b"""c"#, Some(&features));
+        assert!(!code.contains("{{TITLE}}") && !code.contains("{{FEATURES}}"));
+        assert!(
+            code.contains(r#"CLASSES = ["{{CLASSES}}","b"]"#),
+            "not substituted twice"
+        );
+        assert!(code.starts_with(r#""""a_b___c: a network trained by nn"#));
+        assert!(code.contains(r#"FEATURES = ["x","y"]"#));
+        assert_eq!(code.matches(r#"""""#).count() % 2, 0);
+    }
 }

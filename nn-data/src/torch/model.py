@@ -3,7 +3,7 @@
     import model
     net = model.build()                        # the nn.Sequential, weights loaded, eval mode
     x = model.prepare(["cat.jpg", "dog.png"])  # nn's preparation of the inputs
-    p = model.predict_proba(net, x)            # the probabilities `nn predict` gives
+    p = model.predict_proba(net, x)            # (m, classes): the probabilities `nn predict` gives
     [model.CLASSES[i] for i in p.argmax(1)]
 
 The network ends with logits, as nn's losses take them: fine-tune it with
@@ -31,6 +31,8 @@ def _floats(text):
 CLASSES = {{CLASSES}}
 #: One example as nn takes it, channels last: (h, w, c) for images, (n,) for features.
 INPUT_SHAPE = {{INPUT_SHAPE}}
+#: The columns of a CSV table the features come from, in order (None for other data).
+FEATURES = {{FEATURES}}
 #: Image files are resized to (width, height); None: the inputs are arrays, not image files.
 IMAGE_SIZE = {{IMAGE_SIZE}}
 #: The colour channels of image files: "RGB" or "L" (gray).
@@ -89,38 +91,57 @@ def _pixels(image):
     return rgb.astype(np.uint8)
 
 
+def _examples(inputs):
+    """`inputs` as a float32 array of examples, decoding image files and PIL images."""
+    if isinstance(inputs, torch.Tensor):
+        inputs = inputs.detach().cpu().numpy()
+    if isinstance(inputs, (str, os.PathLike)) or type(inputs).__module__.startswith("PIL"):
+        inputs = [inputs]
+    if isinstance(inputs, np.ndarray) or IMAGE_SIZE is None:
+        return np.asarray(inputs, dtype=np.float32)
+    items = list(inputs)
+    if items and all(isinstance(i, np.ndarray) for i in items):
+        return np.stack(items).astype(np.float32)
+    return np.stack([_pixels(i) for i in items]).astype(np.float32)
+
+
 def prepare(inputs):
     """nn's preparation of `inputs`, as a tensor for the network of `build()`.
 
-    `inputs`: image files or PIL images (if IMAGE_SIZE is set), or an array of examples as nn
-    takes them, (m, *INPUT_SHAPE) or one INPUT_SHAPE: pixel values 0-255 or raw features.
+    `inputs`: image files (paths) or PIL images, one or a list, if IMAGE_SIZE is set; or an
+    array (or tensor) of examples as nn takes them, channels last: (m, *INPUT_SHAPE) or one
+    INPUT_SHAPE, of pixel values 0-255 or raw features (a CSV table's FEATURES, in order).
     Scaled, standardised, and for images made channels-first (m, c, h, w)."""
-    if isinstance(inputs, (np.ndarray, torch.Tensor)) or IMAGE_SIZE is None:
-        x = np.asarray(inputs, dtype=np.float32)
-    else:
-        x = np.stack([_pixels(i) for i in inputs]).astype(np.float32)
-    size = int(np.prod(INPUT_SHAPE))
-    if x.size % size != 0:
-        raise ValueError(f"inputs of shape {x.shape} are not examples of shape {INPUT_SHAPE}")
-    x = x.reshape(-1, size) * SCALE
+    x = _examples(inputs)
+    shape = tuple(INPUT_SHAPE)
+    if x.shape == shape:
+        x = x[None]
+    if x.shape[1:] != shape:
+        hint = ""
+        if len(shape) == 3 and x.shape[1:] == (shape[2], shape[0], shape[1]):
+            hint = " (these look channels first: give (m, h, w, c), as nn takes them)"
+        raise ValueError(f"inputs of shape {x.shape} are not examples of shape {shape}{hint}")
+    x = x.reshape(len(x), -1) * SCALE
     if MEAN is not None:
         x = (x - MEAN) / STD
-    x = x.reshape((-1,) + tuple(INPUT_SHAPE))
-    if len(INPUT_SHAPE) == 3:
+    x = x.reshape((-1,) + shape)
+    if len(shape) == 3:
         x = x.transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(x)).to(DTYPE)
 
 
 def predict_proba(net, x):
-    """nn's outputs for prepared inputs `x`, in eval mode: probabilities (sigmoid of one
-    output, softmax of several) or, for a regression, the values."""
+    """nn's outputs for prepared inputs `x`, in eval mode: the probability of each class,
+    (m, len(CLASSES)), as `nn predict` gives them (a single sigmoid output z gives the two
+    columns 1 - sigmoid(z) and sigmoid(z)), or, for a regression, the values."""
     training = net.training
     net.eval()
     with torch.no_grad():
         z = net(x)
     net.train(training)
     if OUTPUT == "sigmoid":
-        return torch.sigmoid(z)
+        p = torch.sigmoid(z)
+        return torch.cat([1 - p, p], dim=1) if p.shape[1] == 1 else p
     if OUTPUT == "softmax":
         return torch.softmax(z, dim=1)
     return z
