@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{error, nn, repo, stdout};
 
@@ -35,12 +35,24 @@ fn predictions(model: &Path, folder: &Path) -> String {
     )
 }
 
-#[test]
-fn export_then_import_gives_the_same_predictions() {
-    let dir = tempfile::tempdir().unwrap();
-    let (model, out) = (dir.path().join("a.nn"), dir.path().join("torch"));
+/// `nn import STATE --model MODEL --save OUT`.
+fn import(state: &Path, model: &Path, out: &Path) -> String {
+    stdout(
+        nn().arg("import")
+            .arg(state)
+            .arg("--model")
+            .arg(model)
+            .arg("--save")
+            .arg(out),
+    )
+}
+
+/// A model of [`SPEC_LAYERS`] trained 2 epochs on the built-in faces (12×12 gray) in `dir`,
+/// exported to `dir/torch`: the model, its state dict, the faces folder.
+fn trained_and_exported(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (model, out) = (dir.join("a.nn"), dir.join("torch"));
     let folder = repo("nn-data/builtin/faces");
-    let train = dir.path().join("train.toml");
+    let train = dir.join("train.toml");
     std::fs::write(&train, SPEC_LAYERS).unwrap();
     stdout(
         nn().args(["train", "--data"])
@@ -54,7 +66,23 @@ fn export_then_import_gives_the_same_predictions() {
     );
     let said = stdout(nn().arg("export").arg(&model).arg(&out));
     assert!(said.contains("(9 tensors)"), "{said}");
-    let python = std::fs::read_to_string(out.join("model.py")).unwrap();
+    (model, out.join("model.safetensors"), folder)
+}
+
+/// The layers of [`SPEC_LAYERS`] as a whole-network description with `extra` lines first.
+fn whole_network(path: &Path, extra: &str) {
+    let text = format!(
+        "{extra}input = [12, 12, 1]\nclasses = [\"face\", \"nonface\"]\n{SPEC_LAYERS}\
+         [[layer]]\ntype = \"dense\"\nunits = 1\n"
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn export_then_import_gives_the_same_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, state, folder) = trained_and_exported(dir.path());
+    let python = std::fs::read_to_string(dir.path().join("torch/model.py")).unwrap();
     for line in [
         "PadConv2d(1, 4, kernel_size=(2, 2), stride=(1, 1), pad=(0, 1, 0, 1)),  # 0:",
         "nn.BatchNorm2d(4, eps=1e-5, momentum=0.1),  # 1:",
@@ -64,19 +92,12 @@ fn export_then_import_gives_the_same_predictions() {
         "IMAGE_SIZE = (12, 12)",
         r#"COLOR = "L""#,
         r#"OUTPUT = "sigmoid""#,
+        "MEAN = _floats(None)",
     ] {
         assert!(python.contains(line), "{line:?} not in model.py");
     }
-    let state = out.join("model.safetensors");
     let imported = dir.path().join("b.nn");
-    stdout(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&model)
-            .arg("--save")
-            .arg(&imported),
-    );
+    import(&state, &model, &imported);
     let before = predictions(&model, &folder);
     assert_eq!(predictions(&imported, &folder), before);
     let info = stdout(nn().arg("info").arg(&imported));
@@ -84,49 +105,12 @@ fn export_then_import_gives_the_same_predictions() {
         info.contains("imported from PyTorch's state dict"),
         "{info}"
     );
-
     // The same layers as a whole-network description, with the output layer.
     let spec = dir.path().join("whole.toml");
-    let whole = format!(
-        "input = [12, 12, 1]\nclasses = [\"face\", \"nonface\"]\n{SPEC_LAYERS}\
-         [[layer]]\ntype = \"dense\"\nunits = 1\n"
-    );
-    std::fs::write(&spec, whole).unwrap();
+    whole_network(&spec, "");
     let from_spec = dir.path().join("c.nn");
-    stdout(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&from_spec),
-    );
+    import(&state, &spec, &from_spec);
     assert_eq!(predictions(&from_spec, &folder), before);
-    // torchvision's Normalize, per channel: the imported model standardises its inputs, and
-    // exports the statistics per feature.
-    let normalized = format!(
-        "mean = [0.5]\nstd = [0.25]\n{}",
-        std::fs::read_to_string(&spec).unwrap()
-    );
-    std::fs::write(&spec, normalized).unwrap();
-    stdout(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&from_spec),
-    );
-    let info = stdout(nn().arg("info").arg(&from_spec));
-    assert!(info.contains("pixels × 0.00392, standardised"), "{info}");
-    assert_ne!(predictions(&from_spec, &folder), before);
-    stdout(nn().arg("export").arg(&from_spec).arg(&out));
-    let python = std::fs::read_to_string(out.join("model.py")).unwrap();
-    let mean = python.lines().find(|l| l.starts_with("MEAN = ")).unwrap();
-    assert!(
-        mean.len() > 144 * 4,
-        "144 features of 4 bytes in base64: {mean}"
-    );
     // nn train refuses a whole-network description.
     let e = error(
         nn().args(["train", "--data"])
@@ -135,6 +119,43 @@ fn export_then_import_gives_the_same_predictions() {
             .arg(&spec),
     );
     assert!(e.contains("whole network for `nn import`"), "{e}");
+}
+
+#[test]
+fn mean_and_std_per_channel_standardise_an_imported_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, state, folder) = trained_and_exported(dir.path());
+    // torchvision's Normalize, per channel: the imported model standardises its inputs, and
+    // exports the statistics per feature.
+    let spec = dir.path().join("normalized.toml");
+    whole_network(&spec, "mean = [0.5]\nstd = [0.25]\n");
+    let normalized = dir.path().join("n.nn");
+    import(&state, &spec, &normalized);
+    let info = stdout(nn().arg("info").arg(&normalized));
+    assert!(info.contains("pixels × 0.00392, standardised"), "{info}");
+    assert_ne!(
+        predictions(&normalized, &folder),
+        predictions(&model, &folder)
+    );
+    let out = dir.path().join("again");
+    stdout(nn().arg("export").arg(&normalized).arg(&out));
+    let python = std::fs::read_to_string(out.join("model.py")).unwrap();
+    // Three f32 0.5 (00 00 00 3F) are 16 characters of base64; 144 values are 48 of those.
+    let mean = format!("MEAN = _floats(\"{}\")", "AAAAPwAAAD8AAAA/".repeat(48));
+    assert!(python.contains(&mean), "the mean is not 144 values of 0.5");
+    whole_network(&spec, "mean = [0.5]\nstd = [-1]\n");
+    let e = error(
+        nn().arg("import")
+            .arg(&state)
+            .arg("--model")
+            .arg(&spec)
+            .arg("--save")
+            .arg(&out),
+    );
+    assert!(
+        e.contains("every value of `std` must be finite and positive"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -167,7 +167,14 @@ fn vanishing_bias([ours, torch, initial]: [&StateDict; 3], lr: f64) -> [(&'stati
     let start = values(initial);
     for (side, v) in [("ours", values(ours)), ("PyTorch's", values(torch))] {
         let moved = v.iter().zip(&start).map(|(a, b)| (a - b).abs());
-        let moved = moved.fold(0.0, f64::max);
+        // A NaN movement is the worst (f64::max would drop it).
+        let moved = moved.fold(0.0, |m: f64, v: f64| {
+            if v.is_nan() || m.is_nan() {
+                f64::NAN
+            } else {
+                m.max(v)
+            }
+        });
         assert!(
             moved <= bound,
             "{side} {name} moved by {moved:e} > {bound:e}"

@@ -121,6 +121,10 @@ impl Loss {
     /// assert_eq!(dz.data(), &[-0.25, 0.25]); // (σ(z) − y)/m
     /// # Ok::<(), nn_core::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shape`] if `z` and `y` do not have the same rows and number of values.
     pub fn cost_and_grad<T: Float>(
         self,
         backend: &dyn Backend<T>,

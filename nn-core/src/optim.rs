@@ -341,7 +341,8 @@ impl<T: Float> OptimizerState<T> {
     /// One optimisation step as `fit` takes it after each backward pass, for parameters and
     /// gradients from anywhere: the step count moves on (Adam's bias correction uses it), then
     /// each of `params` (the tensors this state was made for, in the same order) is updated
-    /// from its gradient with learning rate `lr`; AdamW decays those whose `decay` is set.
+    /// from its gradient with learning rate `lr` (which replaces the optimiser's own, as a
+    /// schedule does); AdamW decays those whose `decay` is set.
     ///
     /// ```
     /// use nn_core::layer::ParamMut;
@@ -359,14 +360,22 @@ impl<T: Float> OptimizerState<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`], changing nothing, if `params` are not tensors of the sizes this
-    /// state was made for or a gradient's size is not its tensor's.
+    /// [`Error::Config`], changing nothing, if the optimiser's settings are invalid (as
+    /// [`Optimizer::validate`] says), `lr` is negative or not finite, a gradient's size is not
+    /// its tensor's, or, for the optimisers with state per parameter (all but gradient
+    /// descent), `params` are not tensors of the sizes this state was made for.
     pub fn apply(
         &mut self,
         backend: &dyn Backend<T>,
         lr: f64,
         params: Vec<ParamMut<'_, T>>,
     ) -> Result<()> {
+        self.optimizer.validate()?;
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(Error::Config(format!(
+                "the learning rate must be finite and non-negative, got {lr}"
+            )));
+        }
         let sizes: Vec<usize> = params.iter().map(|p| p.value.len()).collect();
         let grads_fit = params.iter().all(|p| p.grad.len() == p.value.len());
         if !grads_fit || !self.fits(&self.optimizer, &sizes) {

@@ -140,7 +140,7 @@ fn hostile_files_are_errors() {
         (
             "a large integer tensor",
             many_bytes,
-            "holds 65537 U8 values",
+            "brings the integer values to 65537",
         ),
         ("empty", vec![], "shorter than the 8-byte header length"),
         (

@@ -43,6 +43,7 @@ mod state_dict;
 pub use layout::channels_first_order;
 pub use state_dict::{
     NamedTensor, SafetensorsError, StateDict, Values, MAX_FILE_BYTES, MAX_HEADER_BYTES,
+    MAX_INTEGERS,
 };
 
 use crate::error::{shape_str, Error, Result};

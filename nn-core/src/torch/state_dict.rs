@@ -3,9 +3,10 @@
 //!
 //! Reading is a function of bytes ([`StateDict::from_bytes`]), so it can be fuzzed, and it is
 //! bounded: the header is at most [`MAX_HEADER_BYTES`], every tensor's bytes must lie inside
-//! the file, contiguous, and match its shape × dtype, a name may appear once, integer tensors
-//! may hold at most [`MAX_INTEGERS`] values (state dicts keep only counters in integers), so
-//! what is decoded is at most twice the file's size (F16/BF16 widened to F32).
+//! the file, contiguous, and match its shape × dtype, a name may appear once, and the integer
+//! tensors together may hold at most [`MAX_INTEGERS`] values (state dicts keep only counters in
+//! integers), so what is decoded is at most twice the file's size (F16/BF16 widened to F32)
+//! plus 512 KiB.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,9 +26,9 @@ pub const MAX_HEADER_BYTES: usize = 16 << 20;
 /// The largest safetensors file read from disk (4 GiB): a state dict of 2³⁰ `f32` values.
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
 
-/// The most values an integer tensor may hold (they are widened to `i64`, up to 8 times their
-/// size): PyTorch's state dicts of weights hold integers only in counters such as batch
-/// norm's scalar `num_batches_tracked`.
+/// The most values the integer tensors of a file may hold together (they are widened to `i64`,
+/// up to 8 times their size): PyTorch's state dicts of weights hold integers only in counters
+/// such as batch norm's scalar `num_batches_tracked`.
 pub const MAX_INTEGERS: usize = 1 << 16;
 
 /// A tensor's values, in the precision the file stores them (F16/BF16 widened to F32, every
@@ -235,7 +236,8 @@ impl StateDict {
 
     /// Decodes safetensors bytes: the header (at most [`MAX_HEADER_BYTES`], each name once),
     /// then every tensor, checked by the `safetensors` crate to lie inside the bytes,
-    /// contiguous, with as many bytes as its shape × dtype.
+    /// contiguous, with as many bytes as its shape × dtype; integer tensors of at most
+    /// [`MAX_INTEGERS`] values in all.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, SafetensorsError> {
         let header = header_text(bytes)?;
         refuse_duplicate_names(header)?;
@@ -246,9 +248,10 @@ impl StateDict {
         if let Some(m) = metadata.metadata() {
             dict.metadata = m.clone().into_iter().collect();
         }
+        let mut integers = 0;
         for name in metadata.offset_keys() {
             let info = metadata.info(&name).expect("a name of this header");
-            let tensor = decode_tensor(name, info, data)?;
+            let tensor = decode_tensor(name, info, data, &mut integers)?;
             dict.tensors.push(tensor);
         }
         Ok(dict)
@@ -325,25 +328,36 @@ fn refuse_duplicate_names(header: &str) -> std::result::Result<(), SafetensorsEr
     }
 }
 
-/// One tensor's values from the data section (offsets already validated).
+/// One tensor's values from the data section (offsets already validated); `integers` counts
+/// the integer values decoded so far.
 fn decode_tensor(
     name: String,
     info: &TensorInfo,
     data: &[u8],
+    integers: &mut usize,
 ) -> std::result::Result<NamedTensor, SafetensorsError> {
     let (start, end) = info.data_offsets;
     let bytes = &data[start..end];
-    let integer = !matches!(
+    let integer = matches!(
         info.dtype,
-        Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16
+        Dtype::BOOL
+            | Dtype::U8
+            | Dtype::I8
+            | Dtype::I16
+            | Dtype::U16
+            | Dtype::I32
+            | Dtype::U32
+            | Dtype::I64
+            | Dtype::U64
     );
-    let count = bytes.len() * 8 / info.dtype.bitsize().max(1);
-    if integer && count > MAX_INTEGERS {
-        return Err(bad(format!(
-            "tensor {name} holds {count} {:?} values; a state dict of weights keeps integers \
-             only in counters (at most {MAX_INTEGERS} values are read)",
-            info.dtype
-        )));
+    if integer {
+        *integers += bytes.len() * 8 / info.dtype.bitsize();
+        if *integers > MAX_INTEGERS {
+            return Err(bad(format!(
+                "tensor {name} brings the integer values to {integers}; a state dict of \
+                 weights keeps integers only in counters (at most {MAX_INTEGERS} are read)"
+            )));
+        }
     }
     let values = match info.dtype {
         Dtype::F32 => Values::F32(words(bytes, f32::from_le_bytes)),
@@ -361,7 +375,7 @@ fn decode_tensor(
             let values = words(bytes, u64::from_le_bytes);
             match values.iter().map(|&v| i64::try_from(v)).collect() {
                 Ok(values) => Values::I64(values),
-                Err(_) => return Err(bad(format!("tensor {name} holds a U64 above 2⁶³"))),
+                Err(_) => return Err(bad(format!("tensor {name} holds a U64 of 2⁶³ or more"))),
             }
         }
         other => {

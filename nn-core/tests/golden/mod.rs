@@ -127,7 +127,9 @@ impl Fixture {
         let (mut worst, mut at) = (0.0f64, 0);
         for (i, (&o, &t)) in ours.iter().zip(torch).enumerate() {
             let allowed = t.abs() + FLOOR * scale;
-            let d = ((o - t).abs() - noise).max(0.0);
+            // NaN stays NaN here (f64::max would drop it).
+            let d = (o - t).abs() - noise;
+            let d = if d.is_nan() { f64::NAN } else { d.max(0.0) };
             let e = if d == 0.0 {
                 0.0
             } else if allowed > 0.0 {

@@ -95,13 +95,19 @@ def _examples(inputs):
     """`inputs` as a float32 array of examples, decoding image files and PIL images."""
     if isinstance(inputs, torch.Tensor):
         inputs = inputs.detach().cpu().numpy()
+    if hasattr(inputs, "to_numpy"):  # a pandas DataFrame or Series
+        inputs = inputs.to_numpy()
     if isinstance(inputs, (str, os.PathLike)) or type(inputs).__module__.startswith("PIL"):
         inputs = [inputs]
-    if isinstance(inputs, np.ndarray) or IMAGE_SIZE is None:
-        return np.asarray(inputs, dtype=np.float32)
-    items = list(inputs)
-    if items and all(isinstance(i, np.ndarray) for i in items):
-        return np.stack(items).astype(np.float32)
+    if isinstance(inputs, np.ndarray):
+        return inputs.astype(np.float32)
+    items = [i.detach().cpu().numpy() if isinstance(i, torch.Tensor) else i for i in inputs]
+    if not items:
+        raise ValueError("no inputs to prepare")
+    if all(isinstance(i, np.ndarray) for i in items) or IMAGE_SIZE is None:
+        if any(isinstance(i, (str, os.PathLike)) for i in items):
+            raise ValueError("this model takes arrays of features (FEATURES), not files")
+        return np.asarray(items, dtype=np.float32)
     return np.stack([_pixels(i) for i in items]).astype(np.float32)
 
 
@@ -109,16 +115,19 @@ def prepare(inputs):
     """nn's preparation of `inputs`, as a tensor for the network of `build()`.
 
     `inputs`: image files (paths) or PIL images, one or a list, if IMAGE_SIZE is set; or an
-    array (or tensor) of examples as nn takes them, channels last: (m, *INPUT_SHAPE) or one
-    INPUT_SHAPE, of pixel values 0-255 or raw features (a CSV table's FEATURES, in order).
-    Scaled, standardised, and for images made channels-first (m, c, h, w)."""
+    array (or tensor, or list of them) of examples as nn takes them, channels last:
+    (m, *INPUT_SHAPE) or one INPUT_SHAPE, of pixel values 0-255 or raw features (a CSV
+    table's FEATURES, in order). Scaled, standardised, and for images made channels-first
+    (m, c, h, w)."""
     x = _examples(inputs)
     shape = tuple(INPUT_SHAPE)
     if x.shape == shape:
         x = x[None]
-    if x.shape[1:] != shape:
+    elif shape == (1,) and x.ndim == 1:
+        x = x[:, None]  # one value for each of several examples
+    if x.size == 0 or x.shape[1:] != shape:
         hint = ""
-        if len(shape) == 3 and x.shape[1:] == (shape[2], shape[0], shape[1]):
+        if len(shape) == 3 and x.shape[-3:] == (shape[2], shape[0], shape[1]):
             hint = " (these look channels first: give (m, h, w, c), as nn takes them)"
         raise ValueError(f"inputs of shape {x.shape} are not examples of shape {shape}{hint}")
     x = x.reshape(len(x), -1) * SCALE
