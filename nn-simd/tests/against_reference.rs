@@ -63,6 +63,11 @@ fn gemm_f64(
     (out, scale)
 }
 
+/// The tolerance of f64 products: the f64 reference rounds as much as Simd does, each within
+/// (k + 2)·u·Σ|a||b| of the exact product (u = 2⁻⁵³ ≈ 1.1e-16), so they may differ by twice
+/// that (a random case once differed by 1.002 times u·(k + 2)·Σ|a||b|).
+const F64_GEMM_TOL: f64 = 2.3e-16;
+
 /// Checks Simd's gemm in `T` against the f64 product: |error| ≤ tol·(k + 2)·Σ|a||b| + tiny.
 #[allow(clippy::too_many_arguments)]
 fn check_gemm<T: Float>(
@@ -158,7 +163,7 @@ fn gemm_on_awkward_shapes() {
                         -0.5,
                         2.0,
                         (m * 100 + n * 10 + k) as u64,
-                        1.2e-16,
+                        F64_GEMM_TOL,
                     );
                 }
             }
@@ -176,7 +181,7 @@ fn gemm_on_shapes_that_split_across_threads() {
         check_gemm::<f32>(ta, tb, 150, 20, 12288, 1.0, 0.5, i as u64, 6e-8);
         check_gemm::<f32>(ta, tb, 20, 2000, 150, 1.0, 1.0, i as u64, 6e-8);
         check_gemm::<f32>(ta, tb, 200, 130, 70, 0.7, 0.3, i as u64, 6e-8);
-        check_gemm::<f64>(ta, tb, 129, 257, 65, 1.0, 0.0, i as u64, 1.2e-16);
+        check_gemm::<f64>(ta, tb, 129, 257, 65, 1.0, 0.0, i as u64, F64_GEMM_TOL);
     }
 }
 
@@ -191,8 +196,8 @@ fn gemm_on_matrix_vector_shapes() {
                     let seed = (i * 100_000 + long * 10 + short) as u64;
                     check_gemm::<f32>(ta, tb, short, 1, long, alpha, beta, seed, 6e-8);
                     check_gemm::<f32>(ta, tb, 1, long, short, alpha, beta, seed, 6e-8);
-                    check_gemm::<f64>(ta, tb, short, 1, long, alpha, beta, seed, 1.2e-16);
-                    check_gemm::<f64>(ta, tb, 1, long, short, alpha, beta, seed, 1.2e-16);
+                    check_gemm::<f64>(ta, tb, short, 1, long, alpha, beta, seed, F64_GEMM_TOL);
+                    check_gemm::<f64>(ta, tb, 1, long, short, alpha, beta, seed, F64_GEMM_TOL);
                 }
             }
         }
@@ -234,7 +239,7 @@ fn gemm_on_short_side_shapes() {
                 -0.7,
                 beta,
                 i as u64,
-                1.2e-16,
+                F64_GEMM_TOL,
             );
         }
     }
@@ -271,7 +276,7 @@ fn gemm_on_short_side_shapes() {
                 1.0,
                 beta,
                 i as u64,
-                1.2e-16,
+                F64_GEMM_TOL,
             );
         }
     }
@@ -322,7 +327,7 @@ proptest! {
     fn gemm_matches_the_reference(m in 1usize..90, n in 1usize..90, k in 0usize..90, t in 0usize..4, alpha in -2.0f64..2.0, beta in prop::sample::select(vec![0.0, 1.0, -0.5]), seed in 0u64..1000) {
         let (ta, tb) = TRANSPOSES[t];
         check_gemm::<f32>(ta, tb, m, n, k, alpha, beta, seed, 6e-8);
-        check_gemm::<f64>(ta, tb, m, n, k, alpha, beta, seed, 1.2e-16);
+        check_gemm::<f64>(ta, tb, m, n, k, alpha, beta, seed, F64_GEMM_TOL);
     }
 }
 
