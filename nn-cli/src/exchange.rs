@@ -124,11 +124,12 @@ fn from_description(path: &Path) -> Result<(Network<f32>, Preparation, Run)> {
     }
     let network = build(path, &file, &input)?;
     let outputs = network.outputs();
-    let classes = file.classes.clone().unwrap_or_else(|| {
-        let k = if outputs == 1 { 2 } else { outputs };
-        (0..k).map(|c| c.to_string()).collect()
-    });
+    // One sigmoid output classifies two classes; more outputs, one class each.
     let expected = if outputs == 1 { 2 } else { outputs };
+    let classes = file
+        .classes
+        .clone()
+        .unwrap_or_else(|| (0..expected).map(|c| c.to_string()).collect());
     if classes.len() != expected {
         bail!(
             "{}: {} class names for a network of {outputs} output(s), which classifies {expected}",

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use common::{error, nn, repo, stdout};
 
 const SPEC_LAYERS: &str = r#"
@@ -35,16 +36,22 @@ fn predictions(model: &Path, folder: &Path) -> String {
     )
 }
 
-/// `nn import STATE --model MODEL --save OUT`.
+/// The command `nn import STATE --model MODEL --save OUT`.
+fn import_command(state: &Path, model: &Path, out: &Path) -> Command {
+    let mut command = nn();
+    command
+        .arg("import")
+        .arg(state)
+        .arg("--model")
+        .arg(model)
+        .arg("--save")
+        .arg(out);
+    command
+}
+
+/// `nn import STATE --model MODEL --save OUT`, which must succeed; its output.
 fn import(state: &Path, model: &Path, out: &Path) -> String {
-    stdout(
-        nn().arg("import")
-            .arg(state)
-            .arg("--model")
-            .arg(model)
-            .arg("--save")
-            .arg(out),
-    )
+    stdout(&mut import_command(state, model, out))
 }
 
 /// A model of [`SPEC_LAYERS`] trained 2 epochs on the built-in faces (12×12 gray) in `dir`,
@@ -144,14 +151,7 @@ fn mean_and_std_per_channel_standardise_an_imported_model() {
     let mean = format!("MEAN = _floats(\"{}\")", "AAAAPwAAAD8AAAA/".repeat(48));
     assert!(python.contains(&mean), "the mean is not 144 values of 0.5");
     whole_network(&spec, "mean = [0.5]\nstd = [-1]\n");
-    let e = error(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&out),
-    );
+    let e = error(&mut import_command(&state, &spec, &out));
     assert!(
         e.contains("every value of `std` must be finite and positive"),
         "{e}"
@@ -176,24 +176,10 @@ fn import_errors_name_the_tensor_and_the_shapes() {
                 [[layer]]\ntype = \"dense\"\nunits = 1\n[[layer]]\ntype = \"sigmoid\"\n";
     std::fs::write(&spec, text).unwrap();
     let save = dir.path().join("never.nn");
-    let e = error(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&save),
-    );
+    let e = error(&mut import_command(&state, &spec, &save));
     assert!(e.contains("the network ends with Sigmoid"), "{e}");
     std::fs::write(&spec, text.replace("[[layer]]\ntype = \"sigmoid\"\n", "")).unwrap();
-    let e = error(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&save),
-    );
+    let e = error(&mut import_command(&state, &spec, &save));
     for needle in [
         "model.safetensors",
         "0.weight: expected (5, 2), found (8, 2)",
@@ -204,23 +190,9 @@ fn import_errors_name_the_tensor_and_the_shapes() {
     }
     assert!(!save.exists(), "nothing is saved from a failed import");
     std::fs::write(&spec, "[[layer]]\ntype = \"dense\"\nunits = 1\n").unwrap();
-    let e = error(
-        nn().arg("import")
-            .arg(&state)
-            .arg("--model")
-            .arg(&spec)
-            .arg("--save")
-            .arg(&save),
-    );
+    let e = error(&mut import_command(&state, &spec, &save));
     assert!(e.contains("add `input = [h, w, c]`"), "{e}");
-    let e = error(
-        nn().arg("import")
-            .arg(&model)
-            .arg("--model")
-            .arg(&model)
-            .arg("--save")
-            .arg(&save),
-    );
+    let e = error(&mut import_command(&model, &model, &save));
     assert!(e.contains("xor.nn: not a safetensors file"), "{e}");
     let e = error(
         nn().arg("export")

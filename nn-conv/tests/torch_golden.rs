@@ -193,9 +193,7 @@ fn vanishing_bias([ours, torch, initial]: [&StateDict; 3], lr: f64) -> [(&'stati
 /// statistics, step counts).
 fn cnn(backend: Arc<dyn Backend<f64>>, run: &str, optimizer: fn(f64) -> Optimizer) {
     let mut f = Fixture::open("cnn.safetensors", F64_RTOL);
-    let settings: serde_json::Value =
-        serde_json::from_str(&f.dict().metadata()["settings"]).unwrap();
-    let lr = settings["lr"][run].as_f64().unwrap();
+    let lr = f.settings()["lr"][run].as_f64().unwrap();
     let mut net = Network::<f64>::builder(&[8, 8, 3])
         .conv2d(4, 3, Padding::Same)
         .batch_norm()

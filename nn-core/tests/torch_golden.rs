@@ -13,16 +13,9 @@ use nn_core::layer::{
 };
 use nn_core::optim::OptimizerState;
 use nn_core::{torch, FitConfig, Float, Loss, Network, Optimizer, Reference, Rng, Tensor};
-use serde_json::Value;
-
-/// The fixture's settings (its one metadata string, a JSON object).
-fn settings(f: &Fixture) -> Value {
-    let text = &f.dict().metadata()["settings"];
-    serde_json::from_str(text).unwrap()
-}
 
 fn setting(f: &Fixture, name: &str) -> f64 {
-    settings(f)[name].as_f64().unwrap()
+    f.settings()[name].as_f64().unwrap()
 }
 
 fn dense<T: Float>(file: &str, rtol: f64) {
@@ -170,7 +163,7 @@ fn losses_are_torchs_cost_and_gradient() {
 
 /// Our optimiser `name` from the fixture's settings: the fields of `variant`.
 fn optimizer(f: &Fixture, name: &str, variant: &str) -> Optimizer {
-    let fields = settings(f)["optimizers"][name].clone();
+    let fields = f.settings()["optimizers"][name].clone();
     assert!(fields.is_object(), "no settings for {name}");
     serde_json::from_value(serde_json::json!({ variant: fields })).unwrap()
 }
@@ -234,7 +227,7 @@ fn optimisers_update_as_torchs() {
 /// steps of `run` (`adam` or `gd`), against PyTorch's weights after the same steps.
 fn mlp<T: Float>(file: &str, rtol: f64, run: &str) {
     let mut f = Fixture::open(file, rtol);
-    let lr = settings(&f)["lr"][run].as_f64().unwrap();
+    let lr = f.settings()["lr"][run].as_f64().unwrap();
     let opt = match run {
         "adam" => Optimizer::adam(lr),
         _ => Optimizer::gradient_descent(lr),

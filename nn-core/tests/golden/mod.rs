@@ -69,6 +69,11 @@ impl Fixture {
         &self.dict
     }
 
+    /// The fixture's settings (its one metadata string, a JSON object).
+    pub fn settings(&self) -> serde_json::Value {
+        serde_json::from_str(&self.dict.metadata()["settings"]).unwrap()
+    }
+
     /// The tensor `name` as `T` (the file's own precision for the strict checks).
     pub fn tensor<T: Float>(&self, name: &str) -> Tensor<T> {
         let t = self
