@@ -129,7 +129,7 @@ impl Data {
         let (y, y_test) = (train.y(), test.y());
         let x = |d: Dataset| {
             if volumes {
-                d.x().clone()
+                d.into_x()
             } else {
                 d.into_flattened()
             }

@@ -446,4 +446,15 @@ impl<T: Float> Layer<T> for Conv2d<T> {
     fn params(&self) -> Vec<&Tensor<T>> {
         vec![&self.w, &self.b]
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        let params = Some((self.w.clone(), self.b.clone()));
+        let layer = Self::with_params(self.input, self.config, params);
+        // The geometry was accepted when this layer was built.
+        layer.ok().map(|l| Box::new(l) as Box<dyn Layer<T>>)
+    }
+
+    fn work_per_example(&self) -> usize {
+        self.window.positions() * self.w.len()
+    }
 }

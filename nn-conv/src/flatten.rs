@@ -144,4 +144,10 @@ impl<T: Float> Layer<T> for Flatten<T> {
         self.y = Default::default();
         self.dx = Default::default();
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        Self::new(&self.input)
+            .ok()
+            .map(|l| Box::new(l) as Box<dyn Layer<T>>)
+    }
 }

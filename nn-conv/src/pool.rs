@@ -268,4 +268,14 @@ impl<T: Float, K: PoolKind> Layer<T> for Pool2d<T, K> {
         self.arg = Default::default();
         self.dx = Default::default();
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        Self::new(self.input, self.size, self.stride)
+            .ok()
+            .map(|l| Box::new(l) as Box<dyn Layer<T>>)
+    }
+
+    fn work_per_example(&self) -> usize {
+        self.output.iter().product::<usize>() * self.size[0] * self.size[1]
+    }
 }

@@ -115,8 +115,11 @@ fn cnn(backend: impl Backend<f32> + 'static) -> Network<f32> {
 }
 
 fn data() -> (Tensor<f32>, Tensor<f32>) {
+    data_of(40)
+}
+
+fn data_of(m: usize) -> (Tensor<f32>, Tensor<f32>) {
     let mut rng = Rng::seed(8);
-    let m = 40;
     let x = Tensor::from_vec(&[m, 12, 10, 3], random(m * 360, &mut rng)).unwrap();
     // The class is which third of the image is brightest.
     let y: Vec<f32> = (0..m)
@@ -253,4 +256,33 @@ fn absurd_windows_are_errors_not_panics() {
             .build(Reference, &mut Rng::seed(0));
         assert!(built.is_err(), "kernel {kernel} with {padding:?} built");
     }
+}
+
+/// Large mini-batches of a CNN are cut into parts that run at once (a fixed number, by the
+/// batch): the weights are the same bits with 1, 2 and 4 threads, and close to the
+/// reference backend's.
+#[test]
+fn a_cnn_trained_in_parts_gives_the_same_weights_with_any_thread_count() {
+    let (x, y) = data_of(320);
+    let config = FitConfig::new(Optimizer::adam(0.01))
+        .epochs(4)
+        .batch_size(160);
+    let train = |backend: Simd| {
+        let mut net = cnn(backend);
+        let history = net.fit(&x, &y, &config, &mut Rng::seed(1)).unwrap();
+        let weights: Vec<Vec<f32>> = net.parameters().iter().map(|p| p.data().to_vec()).collect();
+        (weights, history.final_cost())
+    };
+    let (one, cost) = train(Simd::with_threads(1).unwrap());
+    assert_eq!(one, train(Simd::with_threads(2).unwrap()).0);
+    assert_eq!(one, train(Simd::with_threads(4).unwrap()).0);
+    let mut reference = cnn(Reference);
+    let ref_cost = reference
+        .fit(&x, &y, &config, &mut Rng::seed(1))
+        .unwrap()
+        .final_cost();
+    assert!(
+        (cost - ref_cost).abs() < 1e-4 * ref_cost.abs() + 1e-5,
+        "{cost} vs {ref_cost}"
+    );
 }

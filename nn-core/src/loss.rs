@@ -132,6 +132,22 @@ impl Loss {
         y: &Tensor<T>,
         dz: &mut Tensor<T>,
     ) -> Result<f64> {
+        let m = z.rows();
+        let total = self.summed_cost_and_grad(backend, z, y, dz, m)?;
+        Ok(if m == 0 { 0.0 } else { total / m as f64 })
+    }
+
+    /// The cost of logits `z` against targets `y` summed over their rows, and `dz` as the
+    /// gradient of the mean over a batch of `batch` examples of which these rows are a part:
+    /// what one part of a mini-batch contributes (see [`cost_and_grad`](Loss::cost_and_grad)).
+    pub(crate) fn summed_cost_and_grad<T: Float>(
+        self,
+        backend: &dyn Backend<T>,
+        z: &Tensor<T>,
+        y: &Tensor<T>,
+        dz: &mut Tensor<T>,
+        batch: usize,
+    ) -> Result<f64> {
         if z.len() != y.len() || z.rows() != y.rows() {
             return Err(Error::shape(
                 format!("{self:?}"),
@@ -142,12 +158,8 @@ impl Loss {
                 ),
             ));
         }
-        let m = z.rows();
         dz.resize(z.shape());
-        if m == 0 {
-            return Ok(0.0);
-        }
-        let scale = T::from_f64(1.0 / m as f64);
+        let scale = T::from_f64(1.0 / batch.max(1) as f64);
         let total = match self {
             Loss::BinaryCrossEntropy => {
                 backend.bce_with_logits(z.data(), y.data(), scale, dz.data_mut())
@@ -159,7 +171,7 @@ impl Loss {
                 backend.squared_error(z.data(), y.data(), scale, dz.data_mut())
             }
         };
-        Ok(total / m as f64)
+        Ok(total)
     }
 
     /// Whether the loss classifies (its outputs are probabilities).

@@ -153,6 +153,22 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// Copies the consecutive rows `rows` into `out`, reusing its allocation.
+    ///
+    /// # Panics
+    ///
+    /// If `rows` runs past the last row.
+    pub fn copy_rows_into(&self, rows: std::ops::Range<usize>, out: &mut Tensor<T>) {
+        let n = self.row_len();
+        let mut shape = std::mem::take(&mut out.shape);
+        shape.clear();
+        shape.push(rows.len());
+        shape.extend_from_slice(self.shape.get(1..).unwrap_or(&[]));
+        out.resize(&shape);
+        out.data
+            .copy_from_slice(&self.data[rows.start * n..rows.end * n]);
+    }
+
     /// The rows `indices` (in that order) as a new tensor.
     pub fn gather_rows(&self, indices: &[usize]) -> Tensor<T> {
         let mut out = Tensor::zeros(&[]);

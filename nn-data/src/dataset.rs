@@ -124,6 +124,11 @@ impl Dataset {
         &self.x
     }
 
+    /// The examples as loaded, without copying.
+    pub fn into_x(self) -> Tensor<f32> {
+        self.x
+    }
+
     /// The examples, for changing their values in place (not their shape).
     pub fn x_mut(&mut self) -> &mut [f32] {
         self.x.data_mut()

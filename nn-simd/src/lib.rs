@@ -37,9 +37,11 @@ mod windows;
 
 use std::sync::Arc;
 
+use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
+
 use nn_core::backend::{
-    elementwise, losses, AdamStep, ChannelCoefficients, ConvAlgorithm, Elementwise, Gemm, Losses,
-    Normalization, Products, Updates, Window, Windows,
+    elementwise, losses, AdamStep, ChannelCoefficients, ConvAlgorithm, Elementwise, Gemm, Job,
+    Losses, Normalization, Products, Updates, Window, Windows,
 };
 use nn_core::{Activation, Backend};
 
@@ -134,6 +136,16 @@ macro_rules! impl_backend {
         impl Backend<$t> for Simd {
             fn name(&self) -> &'static str {
                 "simd"
+            }
+
+            fn workers(&self) -> usize {
+                self.threads()
+            }
+
+            fn run_jobs(&self, jobs: &mut [Job<'_>]) {
+                self.run(jobs.len() > 1, || {
+                    jobs.par_iter_mut().for_each(|job| job());
+                })
             }
         }
 

@@ -79,12 +79,29 @@ pub enum Activation {
     Identity,
 }
 
+/// One of the jobs of [`Backend::run_jobs`].
+pub type Job<'a> = Box<dyn FnMut() + Send + 'a>;
+
 /// A complete backend: the six kernel families and a name.
 pub trait Backend<T: Float>:
     Products<T> + Elementwise<T> + Losses<T> + Normalization<T> + Updates<T> + Windows<T> + Send + Sync
 {
     /// A short name (`"reference"`, `"simd"`).
     fn name(&self) -> &'static str;
+
+    /// How many of [`run_jobs`](Backend::run_jobs)'s jobs may run at once (1 by default).
+    fn workers(&self) -> usize {
+        1
+    }
+
+    /// Runs every job once, possibly several at once on different threads (the default runs
+    /// them in order on the caller's thread). Each job writes only what it owns, so the
+    /// results do not depend on how many run at once.
+    fn run_jobs(&self, jobs: &mut [Job<'_>]) {
+        for job in jobs {
+            job();
+        }
+    }
 }
 
 /// A backend value or an already shared one: what [`Network`](crate::Network) and its builder

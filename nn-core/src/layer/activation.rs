@@ -241,4 +241,8 @@ impl<T: Float> Layer<T> for ActivationLayer<T> {
         self.a = Default::default();
         self.dz = Default::default();
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        Some(Box::new(Self::new(self.g, &self.shape)))
+    }
 }

@@ -269,4 +269,16 @@ impl<T: Float> Layer<T> for Dense<T> {
     fn params(&self) -> Vec<&Tensor<T>> {
         vec![&self.w, &self.b]
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        Some(Box::new(Self::with_params(
+            self.w.clone(),
+            self.b.clone(),
+            self.init,
+        )))
+    }
+
+    fn work_per_example(&self) -> usize {
+        self.w.len()
+    }
 }

@@ -149,6 +149,21 @@ pub trait Layer<T: Float>: Send + Sync {
 
     /// Lends each buffer, in the order of [`buffers`](Layer::buffers) (to load or restore it).
     fn visit_buffers(&mut self, _visit: &mut dyn FnMut(&mut Tensor<T>)) {}
+
+    /// A layer computing the same function with the same parameters and empty buffers, for
+    /// another part of a mini-batch: `fit` splits a large enough mini-batch into parts that
+    /// run at once and adds their gradients in a fixed order. `None` (the default) for layers
+    /// whose training pass mixes the examples of a batch (batch norm) or draws random numbers
+    /// (dropout): a network holding one trains on whole mini-batches.
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        None
+    }
+
+    /// The multiply–adds of one example's forward pass (by default one per output value),
+    /// from which `fit` decides how many parts a mini-batch is worth splitting into.
+    fn work_per_example(&self) -> usize {
+        self.output_shape().iter().product()
+    }
 }
 
 /// The batch shape `(m, shape…)` for `m` examples of `shape`.

@@ -143,4 +143,8 @@ impl<T: Float> Layer<T> for Softmax<T> {
         self.a = Default::default();
         self.dz = Default::default();
     }
+
+    fn replicate(&self) -> Option<Box<dyn Layer<T>>> {
+        Some(Box::new(Self::new(self.n[0])))
+    }
 }

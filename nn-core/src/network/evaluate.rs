@@ -150,6 +150,10 @@ pub(crate) fn count_correct<T: Float>(
 /// evaluated on 4000 images at once would otherwise hold every activation of all of them).
 pub const EVAL_CHUNK: usize = 32;
 
+/// The most values all the layers' outputs of one chunk may hold: networks with large
+/// activations (convolutions over large images) go through in chunks of fewer examples.
+const EVAL_VALUES: usize = 1 << 19;
+
 /// What one pass over a labelled set gathered.
 struct Pass {
     /// The mean cost.
@@ -173,6 +177,17 @@ struct Buffers<T> {
 }
 
 impl<T: Float> Network<T> {
+    /// Examples per chunk of inference: [`EVAL_CHUNK`], or fewer when their activations would
+    /// hold more than [`EVAL_VALUES`] values.
+    fn eval_chunk(&self) -> usize {
+        let per_example: usize = self
+            .layers
+            .iter()
+            .map(|l| l.output_shape().iter().product::<usize>())
+            .sum();
+        (EVAL_VALUES / per_example.max(1)).clamp(1, EVAL_CHUNK)
+    }
+
     /// The logits of the batch `x` in evaluation mode, into the last of `b.outputs`.
     fn infer_into(&self, x: &Tensor<T>, b: &mut Buffers<T>) -> Result<()> {
         self.check_batch("forward", x)?;
@@ -185,7 +200,8 @@ impl<T: Float> Network<T> {
         Ok(())
     }
 
-    /// Runs the network over `x` in evaluation mode, in chunks of [`EVAL_CHUNK`] examples, and
+    /// Runs the network over `x` in evaluation mode, in chunks of at most [`EVAL_CHUNK`]
+    /// examples (see [`eval_chunk`](Network::eval_chunk)), and
     /// calls `each(logits, rows, sink)` after each chunk, in order (`sink` is scratch space for
     /// a loss's gradient).
     fn in_chunks(
@@ -195,18 +211,16 @@ impl<T: Float> Network<T> {
     ) -> Result<()> {
         let m = x.rows();
         let mut b = Buffers::default();
-        if m <= EVAL_CHUNK {
+        let size = self.eval_chunk();
+        if m <= size {
             self.infer_into(x, &mut b)?;
             let logits = b.outputs.last().expect("a network has layers");
             return each(logits, 0..m, &mut b.d_logits);
         }
-        let mut rows = Vec::with_capacity(EVAL_CHUNK);
         let mut chunk = Tensor::default();
-        for start in (0..m).step_by(EVAL_CHUNK) {
-            let end = (start + EVAL_CHUNK).min(m);
-            rows.clear();
-            rows.extend(start..end);
-            x.gather_rows_into(&rows, &mut chunk);
+        for start in (0..m).step_by(size) {
+            let end = (start + size).min(m);
+            x.copy_rows_into(start..end, &mut chunk);
             self.infer_into(&chunk, &mut b)?;
             let logits = b.outputs.last().expect("a network has layers");
             each(logits, start..end, &mut b.d_logits)?;
@@ -322,7 +336,7 @@ impl<T: Float> Network<T> {
             }
             Ok(())
         })?;
-        let cost = if m <= EVAL_CHUNK {
+        let cost = if m <= self.eval_chunk() {
             weighted_cost
         } else {
             weighted_cost / m as f64

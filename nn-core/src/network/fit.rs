@@ -394,6 +394,7 @@ impl<T: Float> Network<T> {
         for layer in &mut self.layers {
             layer.release_buffers();
         }
+        self.release_parts();
         let history = result?;
         self.training = Some(TrainingSummary {
             optimizer: config.optimizer,

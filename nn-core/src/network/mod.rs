@@ -4,6 +4,7 @@ mod builder;
 mod evaluate;
 mod fit;
 mod gradcheck;
+mod parts;
 mod save;
 mod training_loop;
 mod training_set;
@@ -52,6 +53,8 @@ pub struct Network<T: Float> {
     optimizer: Option<OptimizerState<T>>,
     training: Option<TrainingSummary>,
     d_logits: Tensor<T>, // (m, outputs): ∂J/∂logits
+    /// The workers of steps run in parts, during `fit`.
+    parts: parts::Parts<T>,
 }
 
 impl<T: Float> Network<T> {
@@ -115,6 +118,7 @@ impl<T: Float> Network<T> {
             optimizer: None,
             training: None,
             d_logits: Tensor::zeros(&[0, outputs]),
+            parts: parts::Parts::default(),
         })
     }
 
@@ -265,14 +269,9 @@ impl<T: Float> Network<T> {
     }
 
     /// Runs every layer on `x`; the logits are then `self.logits()`.
-    pub(crate) fn forward(&mut self, x: &Tensor<T>, mut mode: Mode<'_>) -> Result<()> {
+    pub(crate) fn forward(&mut self, x: &Tensor<T>, mode: Mode<'_>) -> Result<()> {
         self.check_batch("forward", x)?;
-        for i in 0..self.layers.len() {
-            let (done, rest) = self.layers.split_at_mut(i);
-            let input = if i == 0 { x } else { done[i - 1].output() };
-            rest[0].forward(&*self.backend, input, mode.reborrow())?;
-        }
-        Ok(())
+        forward_layers(&*self.backend, &mut self.layers, x, mode)
     }
 
     /// The last layer's output from the last forward pass: the logits.
@@ -289,19 +288,7 @@ impl<T: Float> Network<T> {
 
     /// Back-propagates `∂J/∂logits` from the last `data_cost` through every layer.
     pub(crate) fn backward(&mut self, x: &Tensor<T>) -> Result<()> {
-        let n = self.layers.len();
-        for i in (0..n).rev() {
-            let (before, rest) = self.layers.split_at_mut(i);
-            let (layer, after) = rest.split_first_mut().expect("i < n");
-            let input = if i == 0 { x } else { before[i - 1].output() };
-            let d_out = if i == n - 1 {
-                &self.d_logits
-            } else {
-                after[0].input_grad()
-            };
-            layer.backward(&*self.backend, input, d_out, i > 0)?;
-        }
-        Ok(())
+        backward_layers(&*self.backend, &mut self.layers, x, &self.d_logits)
     }
 
     /// `λ/(2m)·Σ‖W‖²` over the weights (not biases), and with `add_grad`, `dW += (λ/m)·W`.
@@ -322,4 +309,42 @@ impl<T: Float> Network<T> {
         });
         l2 / (2.0 * m as f64) * sum
     }
+}
+
+/// Runs `layers` in order on `x`.
+fn forward_layers<T: Float>(
+    backend: &dyn Backend<T>,
+    layers: &mut [Box<dyn Layer<T>>],
+    x: &Tensor<T>,
+    mut mode: Mode<'_>,
+) -> Result<()> {
+    for i in 0..layers.len() {
+        let (done, rest) = layers.split_at_mut(i);
+        let input = if i == 0 { x } else { done[i - 1].output() };
+        rest[0].forward(backend, input, mode.reborrow())?;
+    }
+    Ok(())
+}
+
+/// Back-propagates `d_logits` through `layers` after their forward pass on `x`; the first
+/// layer computes no input gradient.
+fn backward_layers<T: Float>(
+    backend: &dyn Backend<T>,
+    layers: &mut [Box<dyn Layer<T>>],
+    x: &Tensor<T>,
+    d_logits: &Tensor<T>,
+) -> Result<()> {
+    let n = layers.len();
+    for i in (0..n).rev() {
+        let (before, rest) = layers.split_at_mut(i);
+        let (layer, after) = rest.split_first_mut().expect("i < n");
+        let input = if i == 0 { x } else { before[i - 1].output() };
+        let d_out = if i == n - 1 {
+            d_logits
+        } else {
+            after[0].input_grad()
+        };
+        layer.backward(backend, input, d_out, i > 0)?;
+    }
+    Ok(())
 }

@@ -4,13 +4,11 @@
 
 use std::borrow::Cow;
 
-use super::evaluate::count_correct;
 use super::fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
 };
 use super::{Augment, EpochHook};
 use crate::error::{Error, Result};
-use crate::layer::Mode;
 use crate::optim::OptimizerState;
 use crate::{Float, Network, Rng, Tensor};
 
@@ -330,7 +328,8 @@ impl<T: Float> Network<T> {
     }
 
     /// One optimisation step on the mini-batch `(bx, by)`: forward, cost (with L2),
-    /// backward, divergence check, update. Returns the cost.
+    /// backward (in parts when the batch is worth splitting), divergence check, update.
+    /// Returns the cost.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
@@ -344,13 +343,11 @@ impl<T: Float> Network<T> {
         step: u64,
     ) -> Result<f64> {
         let backend = self.backend.clone();
-        self.forward(bx, Mode::Train(rng))?;
-        let data_cost = self.data_cost(by)?;
-        if let Some((c, n)) = count_correct(self.loss, self.logits(), by) {
+        let (data_cost, correct) = self.batch_gradients(bx, by, rng)?;
+        if let Some((c, n)) = correct {
             tally.correct += c;
             tally.counted += n;
         }
-        self.backward(bx)?;
         let cost = data_cost + self.l2_penalty(config.l2, bx.rows(), true);
         let mut sum_sq = 0.0;
         self.visit_params(&mut |p| sum_sq += backend.sum_squares(p.grad.data()));
