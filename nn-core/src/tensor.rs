@@ -160,11 +160,13 @@ impl<T: Float> Tensor<T> {
     /// If `rows` runs past the last row.
     pub fn copy_rows_into(&self, rows: std::ops::Range<usize>, out: &mut Tensor<T>) {
         let n = self.row_len();
-        let mut shape = std::mem::take(&mut out.shape);
-        shape.clear();
-        shape.push(rows.len());
-        shape.extend_from_slice(self.shape.get(1..).unwrap_or(&[]));
-        out.resize(&shape);
+        let tail = self.shape.get(1..).unwrap_or(&[]);
+        if out.shape.first() != Some(&rows.len()) || out.shape[1..] != *tail {
+            out.shape.clear();
+            out.shape.push(rows.len());
+            out.shape.extend_from_slice(tail);
+        }
+        out.data.resize(rows.len() * n, T::ZERO);
         out.data
             .copy_from_slice(&self.data[rows.start * n..rows.end * n]);
     }

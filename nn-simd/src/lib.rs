@@ -37,11 +37,11 @@ mod windows;
 
 use std::sync::Arc;
 
-use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 use nn_core::backend::{
-    elementwise, losses, AdamStep, ChannelCoefficients, ConvAlgorithm, Elementwise, Gemm, Job,
-    Losses, Normalization, Products, Updates, Window, Windows,
+    elementwise, losses, AdamStep, ChannelCoefficients, ConvAlgorithm, Elementwise, Gemm, Losses,
+    Normalization, Products, Updates, Window, Windows,
 };
 use nn_core::{Activation, Backend};
 
@@ -142,10 +142,8 @@ macro_rules! impl_backend {
                 self.threads()
             }
 
-            fn run_jobs(&self, jobs: &mut [Job<'_>]) {
-                self.run(jobs.len() > 1, || {
-                    jobs.par_iter_mut().for_each(|job| job());
-                })
+            fn run_jobs(&self, jobs: usize, job: &(dyn Fn(usize) + Sync)) {
+                self.run(jobs > 1, || (0..jobs).into_par_iter().for_each(job))
             }
         }
 

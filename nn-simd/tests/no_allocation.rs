@@ -104,3 +104,42 @@ fn training_steps_do_not_allocate() {
         assert!(n < 100, "Simd with 2 threads, {what}: {n} more");
     }
 }
+
+/// Allocations of `fit` over `steps` full-batch steps of a network whose batches are cut into
+/// parts that run at once (a batch of 1024 through two dense layers: four parts).
+fn split_step_allocations(backend: impl IntoBackend<f32>, steps: u64) -> usize {
+    let mut rng = Rng::seed(5);
+    let (m, n_x) = (1024, 64);
+    let x: Vec<f32> = (0..m * n_x).map(|_| rng.uniform(0.0, 1.0)).collect();
+    let y: Vec<f32> = (0..m).map(|i| (i % 2) as f32).collect();
+    let x = Tensor::from_vec(&[m, n_x], x).unwrap();
+    let y = Tensor::from_vec(&[m, 1], y).unwrap();
+    let mut net = Network::<f32>::builder(&[n_x])
+        .dense(64)
+        .relu()
+        .dense(1)
+        .build(backend, &mut rng)
+        .unwrap();
+    let config = FitConfig::new(Optimizer::adam(0.001)).iterations(steps);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    net.fit(&x, &y, &config, &mut rng).unwrap();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn steps_in_parts_do_not_allocate() {
+    let growth = 20;
+    rayon::scope(|_| {
+        for threads in [1, 2] {
+            let backend = || Simd::with_threads(threads).unwrap();
+            split_step_allocations(backend(), 4);
+            let few = split_step_allocations(backend(), 4);
+            let many = split_step_allocations(backend(), 104);
+            let extra = many.saturating_sub(few);
+            assert!(
+                extra <= growth,
+                "{threads} threads: {few} in 4 steps, {many} in 104"
+            );
+        }
+    });
+}

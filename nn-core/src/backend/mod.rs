@@ -79,9 +79,6 @@ pub enum Activation {
     Identity,
 }
 
-/// One of the jobs of [`Backend::run_jobs`].
-pub type Job<'a> = Box<dyn FnMut() + Send + 'a>;
-
 /// A complete backend: the six kernel families and a name.
 pub trait Backend<T: Float>:
     Products<T> + Elementwise<T> + Losses<T> + Normalization<T> + Updates<T> + Windows<T> + Send + Sync
@@ -94,13 +91,11 @@ pub trait Backend<T: Float>:
         1
     }
 
-    /// Runs every job once, possibly several at once on different threads (the default runs
-    /// them in order on the caller's thread). Each job writes only what it owns, so the
-    /// results do not depend on how many run at once.
-    fn run_jobs(&self, jobs: &mut [Job<'_>]) {
-        for job in jobs {
-            job();
-        }
+    /// Runs `job(0)` … `job(jobs − 1)`, possibly several at once on different threads (the
+    /// default runs them in order on the caller's thread). Each job writes only what it owns,
+    /// so the results do not depend on how many run at once.
+    fn run_jobs(&self, jobs: usize, job: &(dyn Fn(usize) + Sync)) {
+        (0..jobs).for_each(job);
     }
 }
 

@@ -8,14 +8,16 @@
 //! worker's layers for its last part, in a slot for the others) and the network's gradient is
 //! their sum in part order, `((g₀ + g₁) + g₂) + …`: the same bits whatever the number of threads.
 //!
-//! Worker 0's layers are the network's own, lent for the step. The others are built once per
+//! Worker 0's layers are the network's own, lent for the step (swapped in and out, not
+//! copied). The others are built once per
 //! `fit` by [`Layer::replicate`] and receive the weights at the start of every split step.
 //! Networks with a layer that cannot be replicated (batch norm, dropout) train on whole
 //! mini-batches, as do batches too small to be worth splitting.
 
 use super::evaluate::count_correct;
 use super::{backward_layers, forward_layers};
-use crate::backend::Job;
+use std::sync::{Mutex, PoisonError};
+
 use crate::error::Result;
 use crate::layer::{Layer, Mode};
 use crate::{Backend, Float, Loss, Network, Rng, Tensor};
@@ -56,7 +58,6 @@ struct PartResult {
 }
 
 /// One worker: a copy of the layers and the buffers of the parts it runs.
-#[derive(Default)]
 struct Worker<T: Float> {
     layers: Vec<Box<dyn Layer<T>>>,
     x: Tensor<T>,
@@ -67,6 +68,23 @@ struct Worker<T: Float> {
     /// This worker's parts' results, in the order of its parts.
     results: Vec<PartResult>,
     rng: Option<Rng>,
+    /// How its last run ended.
+    done: Result<()>,
+}
+
+impl<T: Float> Default for Worker<T> {
+    fn default() -> Self {
+        Worker {
+            layers: Vec::new(),
+            x: Tensor::default(),
+            y: Tensor::default(),
+            d_logits: Tensor::default(),
+            slots: Vec::new(),
+            results: Vec::new(),
+            rng: None,
+            done: Ok(()),
+        }
+    }
 }
 
 /// What the batch gives every worker.
@@ -82,12 +100,13 @@ impl<T: Float> Worker<T> {
     /// Runs parts `j, j + W, …` of the batch, the last first.
     fn run(&mut self, backend: &dyn Backend<T>, batch: &Batch<'_, T>, j: usize) -> Result<()> {
         let m = batch.x.rows();
-        let mine: Vec<usize> = (j..batch.parts).step_by(batch.workers).collect();
-        self.slots.resize_with(mine.len(), Vec::new);
-        self.results.resize(mine.len(), PartResult::default());
+        let mine = (j..batch.parts).step_by(batch.workers).len();
+        self.slots.resize_with(mine, Vec::new);
+        self.results.resize(mine, PartResult::default());
         // Replicable layers draw nothing; the generator only satisfies the training mode.
         let rng = self.rng.get_or_insert_with(|| Rng::seed(0));
-        for (local, &k) in mine.iter().enumerate().rev() {
+        for local in (0..mine).rev() {
+            let k = j + local * batch.workers;
             let rows = part_rows(m, batch.parts, k);
             batch.x.copy_rows_into(rows.clone(), &mut self.x);
             batch.y.copy_rows_into(rows, &mut self.y);
@@ -117,21 +136,35 @@ impl<T: Float> Worker<T> {
 pub(super) struct Parts<T: Float> {
     /// Whether every layer replicates; `None` until first asked.
     replicable: Option<bool>,
-    /// Workers 1 … W − 1 (worker 0 runs on the network's own layers).
-    workers: Vec<Worker<T>>,
-    /// Worker 0's buffers.
-    first: Worker<T>,
+    /// The network's multiply–adds per example and its parameter count, once asked.
+    sizes: Option<(usize, usize)>,
+    /// The workers; worker 0 holds the network's own layers during a split step. Each job
+    /// locks only its own worker, so the locks are never contended.
+    workers: Vec<Mutex<Worker<T>>>,
+}
+
+impl<T: Float> Parts<T> {
+    /// Worker `j`, for the step's bookkeeping after the jobs ran.
+    fn worker(&mut self, j: usize) -> &mut Worker<T> {
+        self.workers[j]
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl<T: Float> Network<T> {
     /// The number of parts `fit` cuts a mini-batch of `m` examples into.
     fn parts_for(&mut self, m: usize) -> usize {
-        let work = self.layers.iter().map(|l| l.work_per_example()).sum();
-        let p = part_count(m, work, self.parameter_count());
+        let layers = &self.layers;
+        let (work, params) = *self.parts.sizes.get_or_insert_with(|| {
+            let work = layers.iter().map(|l| l.work_per_example()).sum();
+            let params = layers.iter().flat_map(|l| l.params()).map(Tensor::len);
+            (work, params.sum())
+        });
+        let p = part_count(m, work, params);
         if p == 1 {
             return 1;
         }
-        let layers = &self.layers;
         let replicable = *self
             .parts
             .replicable
@@ -170,51 +203,43 @@ impl<T: Float> Network<T> {
             parts,
             workers,
         };
-        let mut first = std::mem::take(&mut self.parts.first);
-        first.layers = std::mem::take(&mut self.layers);
-        let done = self.run_workers(&mut first, &batch);
-        self.layers = std::mem::take(&mut first.layers);
-        self.parts.first = first;
-        done?;
+        std::mem::swap(&mut self.layers, &mut self.parts.worker(0).layers);
+        let backend = &*self.backend;
+        let pool = &self.parts.workers;
+        backend.run_jobs(workers, &|j| {
+            let mut worker = pool[j].lock().unwrap_or_else(PoisonError::into_inner);
+            worker.done = worker.run(backend, &batch, j);
+        });
+        std::mem::swap(&mut self.layers, &mut self.parts.worker(0).layers);
+        for j in 0..workers {
+            std::mem::replace(&mut self.parts.worker(j).done, Ok(()))?;
+        }
         self.add_part_gradients(&batch);
         Ok(self.part_results(&batch))
     }
 
-    /// Workers 1 … `workers − 1`, built if missing, with the network's weights.
+    /// Workers 0 … `workers − 1`, built if missing; those but worker 0 get the network's
+    /// weights.
     fn prepare_workers(&mut self, workers: usize) {
-        while self.parts.workers.len() + 1 < workers {
+        if self.parts.workers.is_empty() {
+            self.parts.workers.push(Mutex::new(Worker::default()));
+        }
+        while self.parts.workers.len() < workers {
             let layers: Option<Vec<_>> = self.layers.iter().map(|l| l.replicate()).collect();
             let layers = layers.expect("checked replicable by parts_for");
-            self.parts.workers.push(Worker {
+            self.parts.workers.push(Mutex::new(Worker {
                 layers,
                 ..Worker::default()
-            });
+            }));
         }
-        for worker in &mut self.parts.workers[..workers - 1] {
-            for (own, copy) in self.layers.iter().zip(&mut worker.layers) {
-                let weights = own.params();
-                let mut i = 0;
-                copy.visit_params(&mut |p| {
-                    p.value.data_mut().copy_from_slice(weights[i].data());
-                    i += 1;
-                });
+        for j in 1..workers {
+            let worker = self.parts.workers[j]
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (own, copy) in self.layers.iter_mut().zip(&mut worker.layers) {
+                copy_layer_weights(own.as_mut(), copy.as_mut());
             }
         }
-    }
-
-    /// Runs every worker on its parts (worker 0 is `first`); the first error in worker order.
-    fn run_workers(&mut self, first: &mut Worker<T>, batch: &Batch<'_, T>) -> Result<()> {
-        let backend = &*self.backend;
-        let mut done: Vec<Result<()>> = (0..batch.workers).map(|_| Ok(())).collect();
-        let (first_done, rest_done) = done.split_first_mut().expect("at least one worker");
-        let mut jobs: Vec<Job<'_>> = Vec::with_capacity(batch.workers);
-        jobs.push(Box::new(|| *first_done = first.run(backend, batch, 0)));
-        for (j, (worker, slot)) in self.parts.workers.iter_mut().zip(rest_done).enumerate() {
-            jobs.push(Box::new(move || *slot = worker.run(backend, batch, j + 1)));
-        }
-        backend.run_jobs(&mut jobs);
-        drop(jobs);
-        done.into_iter().collect()
     }
 
     /// Adds parts 1 … P − 1's gradients, in order, to part 0's in the network's layers.
@@ -222,17 +247,14 @@ impl<T: Float> Network<T> {
         let backend = &*self.backend;
         for k in 1..batch.parts {
             let (j, local) = (k % batch.workers, k / batch.workers);
+            let worker = self.parts.workers[j]
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
             if local == 0 {
-                let worker = &mut self.parts.workers[j - 1];
                 for (own, copy) in self.layers.iter_mut().zip(&mut worker.layers) {
                     add_layer_gradients(backend, own.as_mut(), copy.as_mut());
                 }
             } else {
-                let worker = if j == 0 {
-                    &self.parts.first
-                } else {
-                    &self.parts.workers[j - 1]
-                };
                 let mut grads = worker.slots[local].as_slice();
                 for layer in &mut self.layers {
                     layer.visit_params(&mut |p| {
@@ -246,17 +268,12 @@ impl<T: Float> Network<T> {
     }
 
     /// The mean cost over the batch and the correct predictions, summed in part order.
-    fn part_results(&self, batch: &Batch<'_, T>) -> (f64, Option<(usize, usize)>) {
+    fn part_results(&mut self, batch: &Batch<'_, T>) -> (f64, Option<(usize, usize)>) {
         let mut cost = 0.0;
         let mut correct: Option<(usize, usize)> = None;
         for k in 0..batch.parts {
             let (j, local) = (k % batch.workers, k / batch.workers);
-            let worker = if j == 0 {
-                &self.parts.first
-            } else {
-                &self.parts.workers[j - 1]
-            };
-            let r = worker.results[local];
+            let r = self.parts.worker(j).results[local];
             cost += r.cost;
             if let Some((c, n)) = r.correct {
                 let (tc, tn) = correct.get_or_insert((0, 0));
@@ -271,6 +288,21 @@ impl<T: Float> Network<T> {
     pub(super) fn release_parts(&mut self) {
         self.parts = Parts::default();
     }
+}
+
+/// `copy`'s parameters `= own`'s (lent mutably only to be visited).
+fn copy_layer_weights<T: Float>(own: &mut dyn Layer<T>, copy: &mut dyn Layer<T>) {
+    let mut i = 0;
+    copy.visit_params(&mut |theirs| {
+        let mut j = 0;
+        own.visit_params(&mut |mine| {
+            if j == i {
+                theirs.value.data_mut().copy_from_slice(mine.value.data());
+            }
+            j += 1;
+        });
+        i += 1;
+    });
 }
 
 /// `own`'s gradients `+= other`'s, parameter by parameter.
