@@ -263,10 +263,12 @@ fn absurd_windows_are_errors_not_panics() {
 /// reference backend's.
 #[test]
 fn a_cnn_trained_in_parts_gives_the_same_weights_with_any_thread_count() {
-    let (x, y) = data_of(320);
+    // About 27 700 multiply–adds per example: batches of 320 go in 4 parts, so that 2 threads
+    // run two parts each (one through a slot) and 4 threads one each.
+    let (x, y) = data_of(640);
     let config = FitConfig::new(Optimizer::adam(0.01))
         .epochs(4)
-        .batch_size(160);
+        .batch_size(320);
     let train = |backend: Simd| {
         let mut net = cnn(backend);
         let history = net.fit(&x, &y, &config, &mut Rng::seed(1)).unwrap();

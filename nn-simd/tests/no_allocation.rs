@@ -106,7 +106,7 @@ fn training_steps_do_not_allocate() {
 }
 
 /// Allocations of `fit` over `steps` full-batch steps of a network whose batches are cut into
-/// parts that run at once (a batch of 1024 through two dense layers: four parts).
+/// parts that run at once (a batch of 1024 through two dense layers: two parts).
 fn split_step_allocations(backend: impl IntoBackend<f32>, steps: u64) -> usize {
     let mut rng = Rng::seed(5);
     let (m, n_x) = (1024, 64);

@@ -16,9 +16,10 @@
 
 use super::evaluate::count_correct;
 use super::{backward_layers, forward_layers};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::layer::{Layer, Mode};
 use crate::{Backend, Float, Loss, Network, Rng, Tensor};
 
@@ -101,7 +102,10 @@ impl<T: Float> Worker<T> {
     fn run(&mut self, backend: &dyn Backend<T>, batch: &Batch<'_, T>, j: usize) -> Result<()> {
         let m = batch.x.rows();
         let mine = (j..batch.parts).step_by(batch.workers).len();
-        self.slots.resize_with(mine, Vec::new);
+        // Only grown: a smaller last batch keeps the slots of the larger ones.
+        if self.slots.len() < mine {
+            self.slots.resize_with(mine, Vec::new);
+        }
         self.results.resize(mine, PartResult::default());
         // Replicable layers draw nothing; the generator only satisfies the training mode.
         let rng = self.rng.get_or_insert_with(|| Rng::seed(0));
@@ -194,6 +198,16 @@ impl<T: Float> Network<T> {
             return Ok((cost, correct));
         }
         self.check_batch("forward", x)?;
+        if y.rows() != x.rows() {
+            return Err(Error::shape(
+                "Network.fit",
+                format!(
+                    "a mini-batch of {} examples has {} targets",
+                    x.rows(),
+                    y.rows()
+                ),
+            ));
+        }
         let workers = self.backend.workers().clamp(1, parts);
         self.prepare_workers(workers);
         let batch = Batch {
@@ -206,11 +220,17 @@ impl<T: Float> Network<T> {
         std::mem::swap(&mut self.layers, &mut self.parts.worker(0).layers);
         let backend = &*self.backend;
         let pool = &self.parts.workers;
-        backend.run_jobs(workers, &|j| {
-            let mut worker = pool[j].lock().unwrap_or_else(PoisonError::into_inner);
-            worker.done = worker.run(backend, &batch, j);
-        });
+        // A panicking job must not leave the network without its layers.
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            backend.run_jobs(workers, &|j| {
+                let mut worker = pool[j].lock().unwrap_or_else(PoisonError::into_inner);
+                worker.done = worker.run(backend, &batch, j);
+            })
+        }));
         std::mem::swap(&mut self.layers, &mut self.parts.worker(0).layers);
+        if let Err(payload) = ran {
+            panic::resume_unwind(payload);
+        }
         for j in 0..workers {
             std::mem::replace(&mut self.parts.worker(j).done, Ok(()))?;
         }
