@@ -141,13 +141,7 @@ impl<T: Float> Tensor<T> {
     /// Copies the rows `indices` (in that order) into `out`, reusing its allocation.
     pub fn gather_rows_into(&self, indices: &[usize], out: &mut Tensor<T>) {
         let n = self.row_len();
-        let tail = self.shape.get(1..).unwrap_or(&[]);
-        if out.shape.first() != Some(&indices.len()) || out.shape[1..] != *tail {
-            out.shape.clear();
-            out.shape.push(indices.len());
-            out.shape.extend_from_slice(tail);
-        }
-        out.data.resize(indices.len() * n, T::ZERO);
+        self.shape_rows(indices.len(), out);
         for (dst, &i) in out.data.chunks_exact_mut(n.max(1)).zip(indices) {
             dst.copy_from_slice(self.row(i));
         }
@@ -160,15 +154,20 @@ impl<T: Float> Tensor<T> {
     /// If `rows` runs past the last row.
     pub fn copy_rows_into(&self, rows: std::ops::Range<usize>, out: &mut Tensor<T>) {
         let n = self.row_len();
-        let tail = self.shape.get(1..).unwrap_or(&[]);
-        if out.shape.first() != Some(&rows.len()) || out.shape[1..] != *tail {
-            out.shape.clear();
-            out.shape.push(rows.len());
-            out.shape.extend_from_slice(tail);
-        }
-        out.data.resize(rows.len() * n, T::ZERO);
+        self.shape_rows(rows.len(), out);
         out.data
             .copy_from_slice(&self.data[rows.start * n..rows.end * n]);
+    }
+
+    /// Gives `out` the shape of `count` of this tensor's rows, reusing its allocation.
+    fn shape_rows(&self, count: usize, out: &mut Tensor<T>) {
+        let tail = self.shape.get(1..).unwrap_or(&[]);
+        if out.shape.first() != Some(&count) || out.shape[1..] != *tail {
+            out.shape.clear();
+            out.shape.push(count);
+            out.shape.extend_from_slice(tail);
+        }
+        out.data.resize(count * self.row_len(), T::ZERO);
     }
 
     /// The rows `indices` (in that order) as a new tensor.

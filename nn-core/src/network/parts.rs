@@ -19,7 +19,7 @@ use super::{backward_layers, forward_layers};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layer::{Layer, Mode};
 use crate::{Backend, Float, Loss, Network, Rng, Tensor};
 
@@ -198,16 +198,6 @@ impl<T: Float> Network<T> {
             return Ok((cost, correct));
         }
         self.check_batch("forward", x)?;
-        if y.rows() != x.rows() {
-            return Err(Error::shape(
-                "Network.fit",
-                format!(
-                    "a mini-batch of {} examples has {} targets",
-                    x.rows(),
-                    y.rows()
-                ),
-            ));
-        }
         let workers = self.backend.workers().clamp(1, parts);
         self.prepare_workers(workers);
         let batch = Batch {
@@ -389,6 +379,32 @@ mod tests {
         }
         // A batch too small to split takes the whole-batch path.
         assert_eq!(net.parts_for(16), 1);
+    }
+
+    /// Drops the last example of every batch.
+    struct DropsOne;
+
+    impl crate::Augment<f64> for DropsOne {
+        fn augment(&self, batch: &mut Tensor<f64>, _rng: &mut Rng) -> Result<()> {
+            let m = batch.rows();
+            *batch = batch.clone().gather_rows(&(0..m - 1).collect::<Vec<_>>());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_augmentation_that_changes_the_batch_size_is_an_error() {
+        let mut rng = Rng::seed(4);
+        let x = Tensor::from_vec(&[8, 2], (0..16).map(f64::from).collect()).unwrap();
+        let y = Tensor::from_vec(&[8, 1], vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]).unwrap();
+        let mut net = Network::builder(&[2])
+            .dense(1)
+            .build(Reference, &mut rng)
+            .unwrap();
+        let set = crate::TrainingSet::new(&x, &y).augment(&DropsOne);
+        let config = crate::FitConfig::new(crate::Optimizer::gradient_descent(0.1)).epochs(1);
+        let err = net.train_on(set, &config, &mut rng, &mut ()).unwrap_err();
+        assert!(err.to_string().contains("8 examples into 7"), "{err}");
     }
 
     #[test]

@@ -67,6 +67,17 @@ impl<'a, T: Float> Batches<'a, T> {
         self.y.gather_rows_into(rows, &mut self.yb);
         if let Some(augment) = self.augment {
             augment.augment(&mut self.xb, rng)?;
+            if self.xb.rows() != rows.len() {
+                return Err(Error::shape(
+                    "Network.fit (augmentation)",
+                    format!(
+                        "the augmentation turned a mini-batch of {} examples into {}; it must \
+                         keep the examples and their order",
+                        rows.len(),
+                        self.xb.rows()
+                    ),
+                ));
+            }
         }
         Ok((&self.xb, &self.yb))
     }
