@@ -115,6 +115,16 @@ impl Simd {
         self.run(x.len() > chunks::CHUNK, || ops::exp(self.arch, x, y))
     }
 
+    /// Runs `work` on a thread of this backend's pool (rayon's global pool for
+    /// [`Simd::new`]); there, every kernel's `install` is a plain call, and its parallel loops
+    /// start on a worker instead of waking one and sleeping until it is done.
+    fn enter_pool(&self, work: &mut (dyn FnMut() + Send)) {
+        match &self.pool {
+            Some(pool) => pool.install(work),
+            None => rayon::scope(|_| work()),
+        }
+    }
+
     /// Runs `work` in this backend's pool when it is `parallel` (large enough to be split);
     /// small work runs on the caller's thread, sparing the hand-over to the pool.
     fn run<R: Send>(&self, parallel: bool, work: impl FnOnce() -> R + Send) -> R {
@@ -144,6 +154,10 @@ macro_rules! impl_backend {
 
             fn run_jobs(&self, jobs: usize, job: &(dyn Fn(usize) + Sync)) {
                 self.run(jobs > 1, || (0..jobs).into_par_iter().for_each(job))
+            }
+
+            fn enter(&self, work: &mut (dyn FnMut() + Send)) {
+                self.enter_pool(work)
             }
         }
 

@@ -694,3 +694,22 @@ fn batch_norm_trains_alike_on_both_backends_and_any_thread_count() {
         "simd {acc} reference {reference_acc}"
     );
 }
+
+#[test]
+fn enter_runs_the_work_once_on_the_backends_own_threads() {
+    let on = |backend: &dyn Backend<f32>| {
+        let mut seen = Vec::new();
+        backend.enter(&mut || {
+            seen.push((rayon::current_thread_index(), rayon::current_num_threads()))
+        });
+        assert_eq!(seen.len(), 1, "{}: the work runs once", backend.name());
+        seen[0]
+    };
+    // Its own pool of 3: a worker of that pool (the kernels' parallel loops then see 3 threads).
+    let (index, threads) = on(&Simd::with_threads(3).unwrap());
+    assert!(index.is_some() && threads == 3, "{index:?} of {threads}");
+    // The global pool: one of its workers.
+    assert!(on(&Simd::new()).0.is_some());
+    // The reference backend: the caller's thread, not a worker.
+    assert_eq!(on(&Reference).0, None);
+}

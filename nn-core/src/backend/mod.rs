@@ -97,6 +97,25 @@ pub trait Backend<T: Float>:
     fn run_jobs(&self, jobs: usize, job: &(dyn Fn(usize) + Sync)) {
         (0..jobs).for_each(job);
     }
+
+    /// Runs `work` on one of the backend's own threads, so that the kernels it calls start
+    /// there instead of each handing its work over to them and waiting (the default runs it
+    /// on the caller's thread). A training step and an inference pass run this way: one
+    /// hand-over per step instead of one per kernel.
+    fn enter(&self, work: &mut (dyn FnMut() + Send)) {
+        work();
+    }
+}
+
+/// `work()` run by [`Backend::enter`] on `backend`'s threads, with its result.
+pub(crate) fn entered<T: Float, R: Send>(
+    backend: &dyn Backend<T>,
+    work: impl FnOnce() -> R + Send,
+) -> R {
+    let mut work = Some(work);
+    let mut result = None;
+    backend.enter(&mut || result = work.take().map(|w| w()));
+    result.expect("Backend::enter runs its work once")
 }
 
 /// A backend value or an already shared one: what [`Network`](crate::Network) and its builder

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::backend::entered;
 use crate::error::{Error, Result};
 use crate::layer::{batch_shape, Scratch};
 use crate::{Float, Loss, Network, Tensor};
@@ -204,7 +205,17 @@ impl<T: Float> Network<T> {
     /// examples (see [`eval_chunk`](Network::eval_chunk)), and
     /// calls `each(logits, rows, sink)` after each chunk, in order (`sink` is scratch space for
     /// a loss's gradient).
+    /// The pass runs on the backend's threads ([`Backend::enter`](crate::Backend::enter)).
     fn in_chunks(
+        &self,
+        x: &Tensor<T>,
+        each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()> + Send,
+    ) -> Result<()> {
+        entered(&*self.backend, || self.in_chunks_here(x, each))
+    }
+
+    /// [`in_chunks`](Network::in_chunks) on the calling thread.
+    fn in_chunks_here(
         &self,
         x: &Tensor<T>,
         mut each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()>,

@@ -8,6 +8,7 @@ use super::fit::{
     Control, EarlyStopping, EpochRecord, FitConfig, History, Observer, StepInfo, StopReason,
 };
 use super::{Augment, EpochHook};
+use crate::backend::entered;
 use crate::error::{Error, Result};
 use crate::optim::OptimizerState;
 use crate::{Float, Network, Rng, Tensor};
@@ -340,9 +341,28 @@ impl<T: Float> Network<T> {
 
     /// One optimisation step on the mini-batch `(bx, by)`: forward, cost (with L2),
     /// backward (in parts when the batch is worth splitting), divergence check, update.
-    /// Returns the cost.
+    /// Returns the cost. The step runs on the backend's threads ([`Backend::enter`](crate::Backend::enter)).
     #[allow(clippy::too_many_arguments)]
     fn step(
+        &mut self,
+        bx: &Tensor<T>,
+        by: &Tensor<T>,
+        config: &FitConfig,
+        lr: f64,
+        rng: &mut Rng,
+        state: &mut OptimizerState<T>,
+        tally: &mut Tally,
+        step: u64,
+    ) -> Result<f64> {
+        let backend = self.backend.clone();
+        entered(&*backend, || {
+            self.step_here(bx, by, config, lr, rng, state, tally, step)
+        })
+    }
+
+    /// [`step`](Network::step) on the calling thread.
+    #[allow(clippy::too_many_arguments)]
+    fn step_here(
         &mut self,
         bx: &Tensor<T>,
         by: &Tensor<T>,
