@@ -288,3 +288,32 @@ fn a_cnn_trained_in_parts_gives_the_same_weights_with_any_thread_count() {
         "{cost} vs {ref_cost}"
     );
 }
+
+/// Max pooling's ties and NaN rule (the first maximum wins; a NaN wins and stays) are the
+/// same on both backends, for every channel count the fast kernel is compiled for.
+#[test]
+fn max_pooling_breaks_ties_and_keeps_nan_alike_on_both_backends() {
+    let simd = Simd::with_threads(2).unwrap();
+    let mut rng = Rng::seed(7);
+    for c in [1usize, 3, 4, 8, 16, 32, 5] {
+        for (k, s) in [(2, 2), (3, 1), (3, 2)] {
+            let p = Window::new(3, [9, 7, c], [k, k], [s, s], [0; 4]).unwrap();
+            // Few levels, so that windows hold ties; about one value in 12 is NaN.
+            let x: Vec<f32> = (0..3 * p.image_len())
+                .map(|_| match (rng.uniform::<f32>(0.0, 12.0)) as u32 {
+                    0 => f32::NAN,
+                    v => (v % 3) as f32,
+                })
+                .collect();
+            let out = 3 * p.positions() * c;
+            let (mut ya, mut yb) = (vec![0f32; out], vec![1f32; out]);
+            let (mut aa, mut ab) = (vec![0u32; out], vec![1u32; out]);
+            Reference.max_pool(&p, &x, &mut ya, &mut aa);
+            simd.max_pool(&p, &x, &mut yb, &mut ab);
+            assert_eq!(aa, ab, "{c} channels, window {k} stride {s}");
+            let same = ya.iter().zip(&yb).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{c} channels, window {k} stride {s}");
+            assert!(ya.iter().any(|v| v.is_nan()), "the data holds NaN maxima");
+        }
+    }
+}

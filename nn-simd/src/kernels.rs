@@ -232,21 +232,48 @@ pub(crate) struct AddRows<'a, T> {
 
 impl<T: Lanes> WithSimd for AddRows<'_, T> {
     type Output = ();
+    /// Four rows at a time, added pairwise before they reach the sums (`o += (r₀ + r₁) +
+    /// (r₂ + r₃)`), so that narrow rows (a convolution's 8 or 16 filters) are not one long
+    /// chain of dependent additions; the sums of a tail narrower than a vector stay in a
+    /// register. The order depends only on the shape.
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let width = self.out.len();
+        let (width, first, cols) = (self.out.len(), self.first, self.cols.max(1));
         let (outs, out_tail) = T::vsplit_mut::<S>(self.out);
-        for row in self.x.chunks_exact(self.cols) {
-            let (rs, r_tail) = T::vsplit::<S>(&row[self.first..self.first + width]);
+        let mut tail = T::vload_tail(s, out_tail);
+        let piece = |row| columns::<T, S>(row, first, width);
+        let mut quads = self.x.chunks_exact(4 * cols);
+        for quad in &mut quads {
+            let rows: [_; 4] = std::array::from_fn(|k| piece(&quad[k * cols..(k + 1) * cols]));
+            for (v, o) in outs.iter_mut().enumerate() {
+                let pair = |a: usize, b: usize| T::vadd(s, rows[a].0[v], rows[b].0[v]);
+                *o = T::vadd(s, *o, T::vadd(s, pair(0, 1), pair(2, 3)));
+            }
+            if !out_tail.is_empty() {
+                let t = |k: usize| T::vload_tail(s, rows[k].1);
+                let sum = T::vadd(s, T::vadd(s, t(0), t(1)), T::vadd(s, t(2), t(3)));
+                tail = T::vadd(s, tail, sum);
+            }
+        }
+        for row in quads.remainder().chunks_exact(cols) {
+            let (rs, r_tail) = piece(row);
             for (o, &r) in outs.iter_mut().zip(rs) {
                 *o = T::vadd(s, *o, r);
             }
-            if !r_tail.is_empty() {
-                let v = T::vadd(s, T::vload_tail(s, out_tail), T::vload_tail(s, r_tail));
-                T::vstore_tail(s, out_tail, v);
+            if !out_tail.is_empty() {
+                tail = T::vadd(s, tail, T::vload_tail(s, r_tail));
             }
         }
+        if !out_tail.is_empty() {
+            T::vstore_tail(s, out_tail, tail);
+        }
     }
+}
+
+/// The columns `first..first + width` of `row`, as whole vectors and a tail.
+#[inline(always)]
+fn columns<T: Lanes, S: Simd>(row: &[T], first: usize, width: usize) -> (&[T::V<S>], &[T]) {
+    T::vsplit::<S>(&row[first..first + width])
 }
 
 /// Adds `bias` to every row of `z`.

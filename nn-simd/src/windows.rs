@@ -205,42 +205,60 @@ pub(crate) fn max_pool_fast<T: Float>(
         });
 }
 
+/// The largest window [`max_pool_fixed`] handles (elements); larger ones take the plain loop.
+const MAX_POOL_WINDOW: usize = 64;
+
 /// Max pooling of whole images with `C` channels known at compile time (so the per-channel
 /// loops become vector selects; a run-time count of 8 would leave them scalar under AVX-512).
+/// Each lane keeps the running maximum and the number of the window element it came from
+/// (the same number in every lane of a step, so the select is one vector blend); the
+/// element's offset in the image is looked up once per output.
 #[inline(always)]
 #[allow(clippy::eq_op)] // `v != v` is the NaN test, and it vectorises.
 fn max_pool_fixed<T: Float, const C: usize>(g: &Window, x: &[T], y: &mut [T], arg: &mut [u32]) {
+    let window = g.kernel_h * g.kernel_w;
+    if window > MAX_POOL_WINDOW {
+        return window::max_pool(g, x, y, arg);
+    }
+    // Offset of window element e from the window's first pixel.
+    let mut offsets = [0u32; MAX_POOL_WINDOW];
+    for (e, o) in offsets.iter_mut().enumerate().take(window) {
+        *o = (((e / g.kernel_w) * g.width + e % g.kernel_w) * C) as u32;
+    }
     let (image_len, out) = (g.image_len().max(1), (g.positions() * C).max(1));
     for ((image, y), arg) in x
         .chunks_exact(image_len)
         .zip(y.chunks_exact_mut(out))
         .zip(arg.chunks_exact_mut(out))
     {
-        for i in 0..g.out_h {
-            for j in 0..g.out_w {
-                let (r0, c0) = (i * g.stride_h, j * g.stride_w);
-                let first = (r0 * g.width + c0) * C;
+        for (i, (y, arg)) in y
+            .chunks_exact_mut(g.out_w * C)
+            .zip(arg.chunks_exact_mut(g.out_w * C))
+            .enumerate()
+        {
+            for (j, (y, arg)) in y
+                .chunks_exact_mut(C)
+                .zip(arg.chunks_exact_mut(C))
+                .enumerate()
+            {
+                let first = (i * g.stride_h * g.width + j * g.stride_w) * C;
                 let mut best: [T; C] = image[first..first + C].try_into().expect("C values");
-                let mut at: [u32; C] = std::array::from_fn(|ch| (first + ch) as u32);
-                for ki in 0..g.kernel_h {
-                    for kj in 0..g.kernel_w {
-                        if ki == 0 && kj == 0 {
-                            continue;
-                        }
-                        let a = ((r0 + ki) * g.width + c0 + kj) * C;
-                        let src: &[T; C] = image[a..a + C].try_into().expect("C values");
-                        for ch in 0..C {
-                            let (v, b) = (src[ch], best[ch]);
-                            // Branch-free selects: vectorised, no mispredictions.
-                            let take = v > b || (v != v && b == b);
-                            best[ch] = if take { v } else { b };
-                            at[ch] = if take { (a + ch) as u32 } else { at[ch] };
-                        }
+                let mut from = [0u32; C];
+                for (e, &offset) in offsets.iter().enumerate().take(window).skip(1) {
+                    let a = first + offset as usize;
+                    let src: &[T; C] = image[a..a + C].try_into().expect("C values");
+                    for ch in 0..C {
+                        let (v, b) = (src[ch], best[ch]);
+                        // Branch-free selects: vectorised, no mispredictions.
+                        let take = (v > b) | ((v != v) & (b == b));
+                        best[ch] = if take { v } else { b };
+                        from[ch] = if take { e as u32 } else { from[ch] };
                     }
                 }
-                let o = (i * g.out_w + j) * C;
-                y[o..o + C].copy_from_slice(&best);
-                arg[o..o + C].copy_from_slice(&at);
+                y.copy_from_slice(&best);
+                for ch in 0..C {
+                    arg[ch] = first as u32 + offsets[from[ch] as usize] + ch as u32;
+                }
             }
         }
     }

@@ -477,7 +477,9 @@ where
         let (mut s1, mut s2) = (vec![T::ZERO; cols], vec![T::ZERO; cols]);
         s.sum_rows(&z, half, &mut s1);
         r.sum_rows(&z, half, &mut s2);
-        close("sum_rows", &s1, &s2, tol);
+        // Sums of many rows in different orders (the reference row by row, the kernel four
+        // rows at a time, pairwise): each within (rows − 1)·u·Σ|x| of the exact sum.
+        close("sum_rows", &s1, &s2, tol * (n / cols) as f64);
     }
     let step = AdamStep {
         lr: T::from_f64(0.01),
