@@ -1,6 +1,7 @@
 //! Kernel benchmarks: matrix multiply in GFLOP/s ("Gelem/s" below is 10⁹ floating-point
 //! operations per second, counting a multiply-add as two), square n = 64…2048 and the shapes of
-//! the `deep` workload's first layer; activations in elements per second. The course's point,
+//! the `deep` workload's first layer; the `logistic` workload's matrix–vector products against a
+//! streaming read, in bytes per second; activations in elements per second. The course's point,
 //! "a for loop against a vectorised product", side by side: the three-loop product, the plain
 //! `Reference` backend, and `Simd` on 1 thread and on all threads.
 //!
@@ -170,6 +171,49 @@ fn deep_shapes(c: &mut Criterion) {
     group.finish();
 }
 
+/// The `logistic` workload's two matrix–vector products over its `150×12288` f32 examples
+/// (7.4 MB, read once each), against a plain streaming read of the same matrix
+/// (`sum_squares`, one FMA per value): throughput in bytes of the matrix, so the three are
+/// directly comparable GB/s.
+fn logistic_stream(c: &mut Criterion) {
+    let mut group = c.benchmark_group("logistic-stream");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    let (m, n) = (150, 12288);
+    let mut rng = Rng::seed(3);
+    let (x, w, dz) = (
+        random(m * n, &mut rng),
+        random(n, &mut rng),
+        random(m, &mut rng),
+    );
+    group.throughput(Throughput::Bytes((m * n * size_of::<f32>()) as u64));
+    let gemm = |trans_a, m, n, k| Gemm {
+        trans_a,
+        trans_b: Transpose::No,
+        m,
+        n,
+        k,
+        alpha: 1.0,
+        beta: 0.0,
+    };
+    for (name, backend) in &backends() {
+        group.bench_function(BenchmarkId::new("read (sum of squares)", name), |bench| {
+            bench.iter(|| backend.sum_squares(black_box(&x)))
+        });
+        let mut z = vec![0.0; m];
+        group.bench_function(BenchmarkId::new("Z = X·w", name), |bench| {
+            bench.iter(|| backend.gemm(&gemm(Transpose::No, m, 1, n), black_box(&x), &w, &mut z))
+        });
+        let mut dw = vec![0.0; n];
+        group.bench_function(BenchmarkId::new("dw = dZt·X", name), |bench| {
+            bench.iter(|| backend.gemm(&gemm(Transpose::Yes, 1, n, m), &dz, black_box(&x), &mut dw))
+        });
+    }
+    group.finish();
+}
+
 fn activations(c: &mut Criterion) {
     let mut group = c.benchmark_group("activations");
     group
@@ -230,5 +274,12 @@ fn fma_peak(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fma_peak, square_gemm, deep_shapes, activations);
+criterion_group!(
+    benches,
+    fma_peak,
+    square_gemm,
+    deep_shapes,
+    logistic_stream,
+    activations
+);
 criterion_main!(benches);

@@ -315,8 +315,52 @@ fn for_patch<T: Float, const F: usize>(
     }
 }
 
+/// `P` neighbouring interior positions `(i, j…j + P − 1)` of one image at once: each filter
+/// row is loaded once for the `P`, and the `P` sums are independent FMA chains (one chain alone
+/// waits on the FMA latency at every step). Each position's sum is formed in the same order
+/// whatever `P`, so results do not depend on how positions are grouped.
+#[inline(always)]
+fn conv_positions<T: Float, const F: usize, const P: usize>(
+    g: &Window,
+    image: &[T],
+    w_t: &[T],
+    bias: [T; F],
+    (r, q): (usize, usize),
+    rows: &mut std::slice::ChunksExactMut<'_, T>,
+) {
+    let (c, run) = (g.channels, g.kernel_w * g.channels);
+    let step = g.stride_w * c;
+    let mut acc = [bias; P];
+    for ki in 0..g.kernel_h {
+        let at = ((r + ki) * g.width + q) * c;
+        let weights = &w_t[ki * run * F..(ki + 1) * run * F];
+        for (k, w) in weights.chunks_exact(F).enumerate() {
+            let w: &[T; F] = w.try_into().expect("F weights");
+            let v: [T; P] = std::array::from_fn(|p| image[at + p * step + k]);
+            for p in 0..P {
+                for f in 0..F {
+                    acc[p][f] = v[p].mul_add(w[f], acc[p][f]);
+                }
+            }
+        }
+    }
+    for a in acc {
+        rows.next()
+            .expect("one row per position")
+            .copy_from_slice(&a);
+    }
+}
+
+/// Whether positions `(i, j…j + p − 1)` all have their whole window inside the image.
+#[inline(always)]
+fn interior_run(g: &Window, i: usize, j: usize, p: usize) -> bool {
+    j + p <= g.out_w && interior(g, i, j).is_some() && interior(g, i, j + p - 1).is_some()
+}
+
 /// `window::conv_direct` with the number of filters `F` known at compile time, so that the
-/// loops over the filters become vector FMAs, and a check-free path for interior windows.
+/// loops over the filters become vector FMAs, and a check-free path for interior windows,
+/// eight positions at a time where the accumulators fit in registers (up to 8 filters), else
+/// four.
 #[inline(always)]
 fn conv_direct_fixed<T: Float, const F: usize>(
     g: &Window,
@@ -326,43 +370,18 @@ fn conv_direct_fixed<T: Float, const F: usize>(
     z: &mut [T],
 ) {
     let bias: [T; F] = bias.try_into().expect("F biases");
-    let (c, run) = (g.channels, g.kernel_w * g.channels);
     let mut rows = z.chunks_exact_mut(F);
     for image in x.chunks_exact(g.image_len().max(1)) {
         for i in 0..g.out_h {
             let mut j = 0;
-            // Four neighbouring interior positions at once: each filter row is loaded once
-            // for the four, and the four sums are independent FMA chains (one chain alone
-            // waits on the FMA latency at every step).
-            while j + 4 <= g.out_w && interior(g, i, j).is_some() && interior(g, i, j + 3).is_some()
-            {
-                let (r, q) = interior(g, i, j).expect("checked");
-                let step = g.stride_w * c;
-                let (mut a0, mut a1, mut a2, mut a3) = (bias, bias, bias, bias);
-                for ki in 0..g.kernel_h {
-                    let at = ((r + ki) * g.width + q) * c;
-                    let weights = &w_t[ki * run * F..(ki + 1) * run * F];
-                    for (k, w) in weights.chunks_exact(F).enumerate() {
-                        let w: &[T; F] = w.try_into().expect("F weights");
-                        let (v0, v1, v2, v3) = (
-                            image[at + k],
-                            image[at + step + k],
-                            image[at + 2 * step + k],
-                            image[at + 3 * step + k],
-                        );
-                        for f in 0..F {
-                            a0[f] = v0.mul_add(w[f], a0[f]);
-                            a1[f] = v1.mul_add(w[f], a1[f]);
-                            a2[f] = v2.mul_add(w[f], a2[f]);
-                            a3[f] = v3.mul_add(w[f], a3[f]);
-                        }
-                    }
-                }
-                for acc in [a0, a1, a2, a3] {
-                    rows.next()
-                        .expect("one row per position")
-                        .copy_from_slice(&acc);
-                }
+            while F <= 8 && interior_run(g, i, j, 8) {
+                let at = interior(g, i, j).expect("checked");
+                conv_positions::<T, F, 8>(g, image, w_t, bias, at, &mut rows);
+                j += 8;
+            }
+            while interior_run(g, i, j, 4) {
+                let at = interior(g, i, j).expect("checked");
+                conv_positions::<T, F, 4>(g, image, w_t, bias, at, &mut rows);
                 j += 4;
             }
             for j in j..g.out_w {
