@@ -16,7 +16,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn window_kernels_are_identical_on_both_backends(
-        batch in 0usize..5, h in 1usize..9, w in 1usize..9, c in prop::sample::select(vec![1usize, 2, 3, 4, 8, 16]),
+        batch in 0usize..5, h in 1usize..9, w in 1usize..21, c in prop::sample::select(vec![1usize, 2, 3, 4, 8, 16]),
         filters in prop::sample::select(vec![1usize, 3, 4, 8, 16, 32]),
         kh in 1usize..4, kw in 1usize..4, sh in 1usize..3, sw in 1usize..3,
         pad in 0usize..3, seed in 0u64..1000,
@@ -296,8 +296,16 @@ fn max_pooling_breaks_ties_and_keeps_nan_alike_on_both_backends() {
     let simd = Simd::with_threads(2).unwrap();
     let mut rng = Rng::seed(7);
     for c in [1usize, 3, 4, 8, 16, 32, 5] {
-        for (k, s) in [(2, 2), (3, 1), (3, 2)] {
-            let p = Window::new(3, [9, 7, c], [k, k], [s, s], [0; 4]).unwrap();
+        // Square and not; strides equal and not; a 9×8 window, larger than the fast kernel's
+        // 64 elements, takes the plain loop.
+        for (k, s) in [
+            ([2, 2], [2, 2]),
+            ([3, 3], [1, 1]),
+            ([3, 3], [2, 2]),
+            ([2, 3], [1, 2]),
+            ([9, 8], [1, 1]),
+        ] {
+            let p = Window::new(3, [9, 17, c], k, s, [0; 4]).unwrap();
             // Few levels, so that windows hold ties; about one value in 12 is NaN.
             let x: Vec<f32> = (0..3 * p.image_len())
                 .map(|_| match (rng.uniform::<f32>(0.0, 12.0)) as u32 {
@@ -310,10 +318,48 @@ fn max_pooling_breaks_ties_and_keeps_nan_alike_on_both_backends() {
             let (mut aa, mut ab) = (vec![0u32; out], vec![1u32; out]);
             Reference.max_pool(&p, &x, &mut ya, &mut aa);
             simd.max_pool(&p, &x, &mut yb, &mut ab);
-            assert_eq!(aa, ab, "{c} channels, window {k} stride {s}");
+            assert_eq!(aa, ab, "{c} channels, window {k:?} stride {s:?}");
             let same = ya.iter().zip(&yb).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "{c} channels, window {k} stride {s}");
+            assert!(same, "{c} channels, window {k:?} stride {s:?}");
             assert!(ya.iter().any(|v| v.is_nan()), "the data holds NaN maxima");
+        }
+    }
+}
+
+/// The direct convolution gives each position the same bits whether it is computed in a run
+/// of 8 or 4 interior positions or alone: each output column of a padded layer against the same
+/// column computed from a 3-pixel-wide crop of the input (one position, so never in a run).
+#[test]
+fn direct_convolution_gives_the_same_bits_in_runs_and_alone() {
+    let simd = Simd::with_threads(1).unwrap();
+    let mut rng = Rng::seed(11);
+    for filters in [4usize, 8, 16] {
+        let (h, w, c) = (5, 21, 3);
+        let g = Window::new(1, [h, w, c], [3, 3], [1, 1], [1, 1, 1, 1]).unwrap();
+        let x = random(g.image_len(), &mut rng);
+        let w_t = random(g.patch_len() * filters, &mut rng);
+        let bias = random(filters, &mut rng);
+        let mut z = vec![0f32; g.positions() * filters];
+        simd.conv_direct(&g, &x, &w_t, &bias, &mut z);
+        for j in 1..w - 1 {
+            let crop: Vec<f32> = (0..h)
+                .flat_map(|r| x[(r * w + j - 1) * c..(r * w + j + 2) * c].to_vec())
+                .collect();
+            let one = Window::new(1, [h, 3, c], [3, 3], [1, 1], [1, 1, 0, 0]).unwrap();
+            let mut alone = vec![0f32; h * filters];
+            simd.conv_direct(&one, &crop, &w_t, &bias, &mut alone);
+            for i in 0..h {
+                let full = &z[(i * w + j) * filters..(i * w + j + 1) * filters];
+                let single = &alone[i * filters..(i + 1) * filters];
+                let same = full
+                    .iter()
+                    .zip(single)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(
+                    same,
+                    "{filters} filters, position ({i}, {j}): {full:?} vs {single:?}"
+                );
+            }
         }
     }
 }

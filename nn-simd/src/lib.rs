@@ -115,9 +115,10 @@ impl Simd {
         self.run(x.len() > chunks::CHUNK, || ops::exp(self.arch, x, y))
     }
 
-    /// Runs `work` on a thread of this backend's pool (rayon's global pool for
-    /// [`Simd::new`]); there, every kernel's `install` is a plain call, and its parallel loops
-    /// start on a worker instead of waking one and sleeping until it is done.
+    /// Runs `work` on a thread of this backend's pool; there, every kernel's `install` is a
+    /// plain call, and its parallel loops start on a worker instead of waking one and sleeping
+    /// until it is done. For [`Simd::new`], on a worker of rayon's global pool, or inline when
+    /// the caller already is a worker of some pool (where `Simd::new`'s kernels run too).
     fn enter_pool(&self, work: &mut (dyn FnMut() + Send)) {
         match &self.pool {
             Some(pool) => pool.install(work),

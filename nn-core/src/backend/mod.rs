@@ -101,7 +101,8 @@ pub trait Backend<T: Float>:
     /// Runs `work` on one of the backend's own threads, so that the kernels it calls start
     /// there instead of each handing its work over to them and waiting (the default runs it
     /// on the caller's thread). A training step and an inference pass run this way: one
-    /// hand-over per step instead of one per kernel.
+    /// hand-over per step instead of one per kernel. An implementation must call `work`
+    /// exactly once before it returns (and let a panic in it propagate).
     fn enter(&self, work: &mut (dyn FnMut() + Send)) {
         work();
     }
@@ -114,8 +115,12 @@ pub(crate) fn entered<T: Float, R: Send>(
 ) -> R {
     let mut work = Some(work);
     let mut result = None;
-    backend.enter(&mut || result = work.take().map(|w| w()));
-    result.expect("Backend::enter runs its work once")
+    backend.enter(&mut || {
+        if let Some(w) = work.take() {
+            result = Some(w());
+        }
+    });
+    result.expect("Backend::enter must call its work once")
 }
 
 /// A backend value or an already shared one: what [`Network`](crate::Network) and its builder

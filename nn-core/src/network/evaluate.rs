@@ -205,12 +205,18 @@ impl<T: Float> Network<T> {
     /// examples (see [`eval_chunk`](Network::eval_chunk)), and
     /// calls `each(logits, rows, sink)` after each chunk, in order (`sink` is scratch space for
     /// a loss's gradient).
-    /// The pass runs on the backend's threads ([`Backend::enter`](crate::Backend::enter)).
+    /// A pass of more than one chunk runs on the backend's threads
+    /// ([`Backend::enter`](crate::Backend::enter)); a small one (a single prediction, say) on
+    /// the caller's, sparing the hand-over and leaving threads that share the network free to
+    /// run at once.
     fn in_chunks(
         &self,
         x: &Tensor<T>,
         each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()> + Send,
     ) -> Result<()> {
+        if x.rows() <= self.eval_chunk() {
+            return self.in_chunks_here(x, each);
+        }
         entered(&*self.backend, || self.in_chunks_here(x, each))
     }
 
