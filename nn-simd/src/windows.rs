@@ -351,10 +351,15 @@ fn conv_positions<T: Float, const F: usize, const P: usize>(
     }
 }
 
-/// Whether positions `(i, j…j + p − 1)` all have their whole window inside the image.
+/// The top-left input pixel of position `(i, j)`'s window, if positions `(i, j…j + p − 1)`
+/// all have their whole window inside the image.
 #[inline(always)]
-fn interior_run(g: &Window, i: usize, j: usize, p: usize) -> bool {
-    j + p <= g.out_w && interior(g, i, j).is_some() && interior(g, i, j + p - 1).is_some()
+fn interior_run(g: &Window, i: usize, j: usize, p: usize) -> Option<(usize, usize)> {
+    if j + p > g.out_w {
+        return None;
+    }
+    interior(g, i, j + p - 1)?;
+    interior(g, i, j)
 }
 
 /// `window::conv_direct` with the number of filters `F` known at compile time, so that the
@@ -377,14 +382,12 @@ fn conv_direct_fixed<T: Float, const F: usize>(
             // together.
             let mut j = 0;
             while j < g.out_w {
-                if F <= 8 && interior_run(g, i, j, 8) {
-                    let at = interior(g, i, j).expect("checked");
+                if let Some(at) = interior_run(g, i, j, 8).filter(|_| F <= 8) {
                     conv_positions::<T, F, 8>(g, image, w_t, bias, at, &mut rows);
                     j += 8;
                     continue;
                 }
-                if interior_run(g, i, j, 4) {
-                    let at = interior(g, i, j).expect("checked");
+                if let Some(at) = interior_run(g, i, j, 4) {
                     conv_positions::<T, F, 4>(g, image, w_t, bias, at, &mut rows);
                     j += 4;
                     continue;

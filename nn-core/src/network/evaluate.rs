@@ -205,6 +205,7 @@ impl<T: Float> Network<T> {
     /// examples (see [`eval_chunk`](Network::eval_chunk)), and
     /// calls `each(logits, rows, sink)` after each chunk, in order (`sink` is scratch space for
     /// a loss's gradient).
+    ///
     /// A pass of more than one chunk runs on the backend's threads
     /// ([`Backend::enter`](crate::Backend::enter)); a small one (a single prediction, say) on
     /// the caller's, sparing the hand-over and leaving threads that share the network free to
@@ -214,21 +215,22 @@ impl<T: Float> Network<T> {
         x: &Tensor<T>,
         each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()> + Send,
     ) -> Result<()> {
-        if x.rows() <= self.eval_chunk() {
-            return self.in_chunks_here(x, each);
+        let size = self.eval_chunk();
+        if x.rows() <= size {
+            return self.in_chunks_here(x, size, each);
         }
-        entered(&*self.backend, || self.in_chunks_here(x, each))
+        entered(&*self.backend, || self.in_chunks_here(x, size, each))
     }
 
-    /// [`in_chunks`](Network::in_chunks) on the calling thread.
+    /// [`in_chunks`](Network::in_chunks) on the calling thread, in chunks of `size`.
     fn in_chunks_here(
         &self,
         x: &Tensor<T>,
+        size: usize,
         mut each: impl FnMut(&Tensor<T>, std::ops::Range<usize>, &mut Tensor<T>) -> Result<()>,
     ) -> Result<()> {
         let m = x.rows();
         let mut b = Buffers::default();
-        let size = self.eval_chunk();
         if m <= size {
             self.infer_into(x, &mut b)?;
             let logits = b.outputs.last().expect("a network has layers");

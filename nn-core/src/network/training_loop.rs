@@ -356,41 +356,24 @@ impl<T: Float> Network<T> {
     ) -> Result<f64> {
         let backend = self.backend.clone();
         entered(&*backend, || {
-            self.step_here(bx, by, config, lr, rng, state, tally, step)
+            let (data_cost, correct) = self.batch_gradients(bx, by, rng)?;
+            if let Some((c, n)) = correct {
+                tally.correct += c;
+                tally.counted += n;
+            }
+            let cost = data_cost + self.l2_penalty(config.l2, bx.rows(), true);
+            let mut sum_sq = 0.0;
+            self.visit_params(&mut |p| sum_sq += backend.sum_squares(p.grad.data()));
+            tally.grad_norm = sum_sq.sqrt();
+            finite(cost, "cost", step)?;
+            finite(tally.grad_norm, "gradient norm", step)?;
+            state.begin_step(config.optimizer);
+            let mut index = 0;
+            self.visit_params(&mut |p| {
+                state.update(&*backend, index, lr, p);
+                index += 1;
+            });
+            Ok(cost)
         })
-    }
-
-    /// [`step`](Network::step) on the calling thread.
-    #[allow(clippy::too_many_arguments)]
-    fn step_here(
-        &mut self,
-        bx: &Tensor<T>,
-        by: &Tensor<T>,
-        config: &FitConfig,
-        lr: f64,
-        rng: &mut Rng,
-        state: &mut OptimizerState<T>,
-        tally: &mut Tally,
-        step: u64,
-    ) -> Result<f64> {
-        let backend = self.backend.clone();
-        let (data_cost, correct) = self.batch_gradients(bx, by, rng)?;
-        if let Some((c, n)) = correct {
-            tally.correct += c;
-            tally.counted += n;
-        }
-        let cost = data_cost + self.l2_penalty(config.l2, bx.rows(), true);
-        let mut sum_sq = 0.0;
-        self.visit_params(&mut |p| sum_sq += backend.sum_squares(p.grad.data()));
-        tally.grad_norm = sum_sq.sqrt();
-        finite(cost, "cost", step)?;
-        finite(tally.grad_norm, "gradient norm", step)?;
-        state.begin_step(config.optimizer);
-        let mut index = 0;
-        self.visit_params(&mut |p| {
-            state.update(&*backend, index, lr, p);
-            index += 1;
-        });
-        Ok(cost)
     }
 }
