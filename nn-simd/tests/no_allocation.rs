@@ -4,7 +4,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use nn_core::{Backend, FitConfig, Init, IntoBackend, Network, Optimizer, Reference, Rng, Tensor};
 use nn_simd::Simd;
@@ -35,6 +35,17 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Held by each test for its whole run: the counter is global, and the test harness runs
+/// tests on parallel threads, so one test's allocations would otherwise land in another's
+/// count.
+static ONE_TEST_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_TEST_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Allocations made by `fit` over `steps` steps of a `deep`-like network whose first product
 /// is large enough to be split across threads and along its inner dimension.
@@ -87,6 +98,7 @@ fn extra_allocations(backend: impl Fn() -> Arc<dyn Backend<f32>>) -> Vec<(String
 
 #[test]
 fn training_steps_do_not_allocate() {
+    let _alone = alone();
     // Only the history grows (its vectors double: a handful of reallocations in 100 steps).
     let growth = 20;
     for (what, n) in extra_allocations(|| Arc::new(Reference)) {
@@ -128,7 +140,8 @@ fn split_step_allocations(backend: impl IntoBackend<f32>, steps: u64) -> usize {
 
 #[test]
 fn steps_in_parts_do_not_allocate() {
-    // One allocation per step would give 100 more. Measured: 25 more on 1 thread, 10 on 2
+    let _alone = alone();
+    // One allocation per step would give 100 more. Measured: 10 or 11 more on 1 and 2 threads
     // (the history's doubling and, not pinned down, occasional ones inside the pool).
     let growth = 50;
     for threads in [1, 2] {
