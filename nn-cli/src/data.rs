@@ -45,18 +45,14 @@ impl Source {
         }
         let path = PathBuf::from(text);
         if path.extension().is_some_and(|e| e == "h5") {
-            if !path.is_file() {
-                bail!("{text}: no such HDF5 file");
-            }
+            check_file(&path, "HDF5")?;
             return Ok(Source::CourseH5(path));
         }
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
         {
-            if !path.is_file() {
-                bail!("{text}: no such CSV file");
-            }
+            check_file(&path, "CSV")?;
             return Ok(Source::Csv(path));
         }
         if !path.is_dir() {
@@ -77,6 +73,16 @@ impl Source {
     /// Whether the examples are images (so the image options apply).
     pub fn is_images(&self) -> bool {
         !matches!(self, Source::Playground(_) | Source::Csv(_))
+    }
+}
+
+/// An error unless `path` is a regular file: "no such … file", or what else it is (a FIFO or
+/// a device is refused here, before anything opens it and blocks).
+fn check_file(path: &Path, format: &str) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => bail!("{}: not a regular file", path.display()),
+        Err(_) => bail!("{}: no such {format} file", path.display()),
     }
 }
 
@@ -205,10 +211,7 @@ pub fn load(source: &Source, o: &DataOptions, rng: &mut Rng) -> Result<Dataset> 
             }
             loaded.dataset
         }
-        Source::Mnist(dir) => {
-            let [train, _] = idx::mnist(dir)?;
-            train
-        }
+        Source::Mnist(dir) => idx::mnist_split(dir, idx::Split::Train)?,
         Source::Csv(path) => {
             // The label is required and must be a column (the message lists them).
             let columns = crate::table::for_training(path, o.label.as_deref())?;

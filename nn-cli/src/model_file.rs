@@ -73,8 +73,8 @@ struct Text {
     std: Option<Vec<f32>>,
 }
 
-/// The largest description read: far more than any stack of layers needs.
-const MAX_BYTES: u64 = 1 << 20;
+/// The largest description read (1 MiB): far more than any stack of layers needs.
+pub const MAX_BYTES: u64 = 1 << 20;
 
 impl ModelFile {
     /// Reads a `.toml` or `.json` model description; errors name the file and, for syntax
@@ -84,10 +84,23 @@ impl ModelFile {
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        Self::parse(&text, json, path)
+    }
+
+    /// Parses the text of a model description, JSON if `json`, else TOML; `path` names it in
+    /// errors. Every layer is decoded and checked by its kind's config type, but not yet
+    /// against an input shape (building the network does that).
+    pub fn parse(text: &str, json: bool, path: &Path) -> Result<ModelFile> {
+        if text.len() as u64 > MAX_BYTES {
+            bail!(
+                "{}: larger than {MAX_BYTES} bytes, which no model description needs",
+                path.display()
+            );
+        }
         let raw: Text = if json {
             serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
         } else {
-            toml::from_str(&text).map_err(|e| toml_error(path, &text, e))?
+            toml::from_str(text).map_err(|e| toml_error(path, text, e))?
         };
         if raw.layers.is_empty() {
             bail!(
@@ -101,7 +114,7 @@ impl ModelFile {
             .layers
             .into_iter()
             .enumerate()
-            .map(|(i, value)| decode_layer(&registry, i, value, path, &text, json))
+            .map(|(i, value)| decode_layer(&registry, i, value, path, text, json))
             .collect::<Result<_>>()?;
         Ok(ModelFile {
             init: raw.init,

@@ -72,10 +72,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         progress: true,
     };
     let mut data: Dataset = match &source {
-        Source::Mnist(dir) => {
-            let [_, test] = nn_data::idx::mnist(dir)?;
-            test
-        }
+        Source::Mnist(dir) => nn_data::idx::mnist_split(dir, nn_data::idx::Split::Test)?,
         Source::Csv(path) => {
             let expected = table::Expected {
                 features: prepare.example_shape.iter().product(),

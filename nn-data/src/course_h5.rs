@@ -30,7 +30,6 @@
 //! before anything is allocated for it, and a corrupt or hostile file gives a [`DataError`]
 //! naming the file, never a panic.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,8 +78,30 @@ pub struct CourseSet {
 /// and labels, or has a label outside `0..classes.len()`.
 pub fn read(path: impl AsRef<Path>, prefix: &str) -> Result<CourseSet, DataError> {
     let path = path.as_ref();
-    let file = open(path)?;
-    let members = find_members(path, &file, prefix)?;
+    decode(&open(path)?, path, prefix)
+}
+
+/// As [`read`], from the bytes of a file (`path` names it in errors): the same checks and
+/// limits.
+///
+/// # Errors
+///
+/// As [`read`], but for the file system's.
+pub fn from_bytes(
+    bytes: &[u8],
+    path: impl AsRef<Path>,
+    prefix: &str,
+) -> Result<CourseSet, DataError> {
+    let path = path.as_ref();
+    check_signature(path, &mut std::io::Cursor::new(bytes), bytes.len() as u64)?;
+    let file = Hdf5File::from_bytes_with_options(bytes, read_limit())
+        .map_err(|e| classify(path, None, e))?;
+    decode(&file, path, prefix)
+}
+
+/// The split `prefix` of an opened file, its metadata checked before any data is read.
+fn decode(file: &Hdf5File, path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
+    let members = find_members(path, file, prefix)?;
     // Check every dataset's metadata before reading (and allocating for) any data.
     let shape = image_shape(path, &members)?;
     let m = label_count(path, &members)?;
@@ -300,18 +321,22 @@ const HDF5_HINT: &str = "the limit is nn_data::course_h5::MAX_DATASET_BYTES: \
 
 /// Opens a regular file that has the HDF5 signature for positional reads, with our read limit.
 fn open(path: &Path) -> Result<Hdf5File, DataError> {
-    let (file, len) = open_regular(path)?;
-    check_signature(path, &file, len)?;
+    let (mut file, len) = open_regular(path)?;
+    check_signature(path, &mut file, len)?;
     let storage = FileStorage::from_file(file).map_err(|e| classify(path, None, e))?;
-    let options = OpenOptions::default()
-        .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX));
-    Hdf5File::from_storage_with_options(Arc::new(storage), options)
+    Hdf5File::from_storage_with_options(Arc::new(storage), read_limit())
         .map_err(|e| classify(path, None, e))
+}
+
+/// The reader's options: no single read above [`MAX_DATASET_BYTES`].
+fn read_limit() -> OpenOptions {
+    OpenOptions::default()
+        .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX))
 }
 
 /// Looks for the HDF5 signature where the format allows a superblock: at offset 0, or at 512,
 /// 1024, 2048, … after a user block. Reads 8 bytes at each, nothing else.
-fn check_signature(path: &Path, mut file: &File, len: u64) -> Result<(), DataError> {
+fn check_signature(path: &Path, file: &mut (impl Read + Seek), len: u64) -> Result<(), DataError> {
     let not_hdf5 = |reason: String| DataError::NotFormat {
         path: path.to_path_buf(),
         format: "an HDF5",

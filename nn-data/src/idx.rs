@@ -7,7 +7,8 @@
 //!
 //! Every file is checked before its values are allocated: it must be a regular file, start
 //! with gzip's or IDX's magic, and claim at most [`MAX_IDX_BYTES`] values, which an
-//! uncompressed file must hold exactly; gzip streams are decompressed only up to their claim.
+//! uncompressed file must hold exactly; a gzipped file may claim at most [`MAX_GZIP_RATIO`]
+//! values per compressed byte, and its stream is decompressed only up to its claim.
 //!
 //! ```no_run
 //! let [train, test] = nn_data::idx::mnist("data/mnist5k")?;
@@ -16,7 +17,6 @@
 //! # Ok::<(), nn_data::DataError>(())
 //! ```
 
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -36,9 +36,16 @@ pub const MAX_IDX_BYTES: u64 = 1 << 30;
 const IDX_HINT: &str =
     "the limit is nn_data::idx::MAX_IDX_BYTES: split the data into several files";
 
-/// Deflate's largest compression ratio (about 1032:1): a gzip file of `n` bytes decompresses to
-/// at most about `1032·n` bytes, which bounds what is reserved before the data is seen.
-const MAX_DEFLATE_RATIO: u64 = 1032;
+/// The most a gzipped IDX file may expand: its header may claim at most this many values per
+/// compressed byte (or [`MIN_GZIP_CLAIM`], whichever is more). MNIST's files expand 2 to 5
+/// times, Fashion-MNIST's 2 to 3; deflate itself allows about 1032, so without this a 1 MB
+/// file could make the reader decompress and hold 1 GB. A header claiming more is refused
+/// before anything is decompressed; such a file can be read after `gunzip`.
+pub const MAX_GZIP_RATIO: u64 = 64;
+
+/// What any gzipped IDX file may claim whatever its size, so that small, very regular files
+/// (a few all-zero images) are still read: 1 Mi values.
+pub const MIN_GZIP_CLAIM: u64 = 1 << 20;
 
 /// How many bytes are decompressed and converted at a time.
 const CHUNK: usize = 64 << 10;
@@ -56,7 +63,8 @@ pub struct Idx {
 ///
 /// The file must be a regular file; its first bytes must be gzip's (`1f 8b`) or IDX's
 /// (`00 00 <type> <dimensions>`); the values its header claims (the product of the dimensions)
-/// must be at most [`MAX_IDX_BYTES`] and, for an uncompressed file, exactly what the file holds:
+/// must be at most [`MAX_IDX_BYTES`] and, for an uncompressed file, exactly what the file holds,
+/// for a gzipped one at most [`MAX_GZIP_RATIO`] per compressed byte (or [`MIN_GZIP_CLAIM`]):
 /// all checked before the values are allocated. A gzipped file is decompressed through
 /// `take(claimed + 1)`, so a stream longer than its header says (a gzip bomb) is refused as
 /// soon as it exceeds the claim.
@@ -73,19 +81,31 @@ pub fn read(path: impl AsRef<Path>) -> Result<Idx, DataError> {
     Ok(Idx { dims, values })
 }
 
-/// An opened IDX file: its first two bytes (already read to tell gzip from IDX) put back in
-/// front of the rest.
-type Stream = std::io::Chain<std::io::Take<std::io::Cursor<[u8; 2]>>, BufReader<File>>;
-
-/// Where the values of an opened IDX file come from.
-enum Source {
-    /// An uncompressed file of this many bytes.
-    Plain(Stream, u64),
-    /// A gzip stream, from a file of this many (compressed) bytes.
-    Gzip(MultiGzDecoder<Stream>, u64),
+/// As [`read`], from the bytes of a file (`path` names it in errors): the same checks and
+/// limits.
+///
+/// # Errors
+///
+/// As [`read`], but for the file system's.
+pub fn from_bytes(bytes: &[u8], path: impl AsRef<Path>) -> Result<Idx, DataError> {
+    let path = path.as_ref();
+    let (dims, values) = decode_as::<u8, _>(bytes, bytes.len() as u64, path)?;
+    Ok(Idx { dims, values })
 }
 
-impl Read for Source {
+/// An opened IDX file: its first two bytes (already read to tell gzip from IDX) put back in
+/// front of the rest.
+type Stream<R> = std::io::Chain<std::io::Take<std::io::Cursor<[u8; 2]>>, R>;
+
+/// Where the values of an opened IDX file come from.
+enum Source<R: Read> {
+    /// An uncompressed file of this many bytes.
+    Plain(Stream<R>, u64),
+    /// A gzip stream, from a file of this many (compressed) bytes.
+    Gzip(MultiGzDecoder<Stream<R>>, u64),
+}
+
+impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Source::Plain(r, _) => r.read(buf),
@@ -97,25 +117,33 @@ impl Read for Source {
 /// Reads an IDX file's dimensions and its values converted to `T` as they are read (so that
 /// no byte copy of the whole payload is kept beside the converted one).
 fn read_as<T: From<u8>>(path: &Path) -> Result<(Vec<usize>, Vec<T>), DataError> {
-    let mut source = open_idx(path)?;
+    let (file, len) = open_regular(path)?;
+    decode_as(BufReader::new(file), len, path)
+}
+
+/// Decodes the `len` bytes of `reader` as an IDX file, gzipped or not, converting the values
+/// to `T` as they are read.
+fn decode_as<T: From<u8>, R: Read>(
+    reader: R,
+    len: u64,
+    path: &Path,
+) -> Result<(Vec<usize>, Vec<T>), DataError> {
+    let mut source = source(reader, len, path)?;
     let (dims, count) = read_header(&mut source, path)?;
     let header_bytes = 4 + 4 * dims.len() as u64;
-    let capacity = match source {
+    match source {
         Source::Plain(_, len) => {
-            check_plain_length(path, &dims, count, len.saturating_sub(header_bytes))?;
-            count
+            check_plain_length(path, &dims, count, len.saturating_sub(header_bytes))?
         }
-        Source::Gzip(_, len) => count.min(len.saturating_mul(MAX_DEFLATE_RATIO)),
-    };
-    let values = read_values(&mut source, path, &dims, count, capacity)?;
+        Source::Gzip(_, len) => check_gzip_claim(path, &dims, count, len)?,
+    }
+    let values = read_values(&mut source, path, &dims, count)?;
     Ok((dims, values))
 }
 
-/// Opens the file and looks at its first two bytes: gzip's magic (`1f 8b`) gives a
-/// decompressing source, IDX's (`00 00`) a plain one, anything else is refused.
-fn open_idx(path: &Path) -> Result<Source, DataError> {
-    let (file, len) = open_regular(path)?;
-    let mut reader = BufReader::new(file);
+/// Looks at the first two bytes of `reader` (`len` bytes in all): gzip's magic (`1f 8b`)
+/// gives a decompressing source, IDX's (`00 00`) a plain one, anything else is refused.
+fn source<R: Read>(mut reader: R, len: u64, path: &Path) -> Result<Source<R>, DataError> {
     let mut magic = [0u8; 2];
     let got = read_up_to(&mut reader, &mut magic, path)?;
     let mut stream = std::io::Cursor::new(magic).take(got as u64).chain(reader);
@@ -203,6 +231,23 @@ fn check_plain_length(
     }
 }
 
+/// For a gzipped file: the claim may be at most [`MAX_GZIP_RATIO`] values per compressed byte
+/// (or [`MIN_GZIP_CLAIM`]), checked before anything is decompressed or allocated.
+fn check_gzip_claim(path: &Path, dims: &[usize], count: u64, len: u64) -> Result<(), DataError> {
+    let allowed = len.saturating_mul(MAX_GZIP_RATIO).max(MIN_GZIP_CLAIM);
+    if count <= allowed {
+        return Ok(());
+    }
+    Err(DataError::TooLarge {
+        path: path.to_path_buf(),
+        name: format!("the IDX data {dims:?} of a {len}-byte gzip file"),
+        bytes: count,
+        limit: allowed,
+        hint: "a gzipped IDX file may expand at most nn_data::idx::MAX_GZIP_RATIO times: \
+               if the file is genuine, decompress it (gunzip) and read it uncompressed",
+    })
+}
+
 /// "the header says … but the file holds `got`" (`None`: more).
 fn length_error(path: &Path, dims: &[usize], count: u64, got: Option<u64>) -> DataError {
     let holds = got.map_or_else(|| "more".to_string(), |g| g.to_string());
@@ -213,17 +258,15 @@ fn length_error(path: &Path, dims: &[usize], count: u64, got: Option<u64>) -> Da
 }
 
 /// Reads exactly `count` values (through `take(count + 1)`, so that a longer stream is caught
-/// after one extra byte), converting each chunk to `T` as it comes. `capacity` is reserved up
-/// front: the exact count for a plain file whose length was checked, a bound from the
-/// compressed size for gzip.
+/// after one extra byte), converting each chunk to `T` as it comes. The count is reserved up
+/// front: it was checked against the plain file's length or the gzip file's ratio.
 fn read_values<T: From<u8>>(
     r: &mut impl Read,
     path: &Path,
     dims: &[usize],
     count: u64,
-    capacity: u64,
 ) -> Result<Vec<T>, DataError> {
-    let mut values: Vec<T> = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut values: Vec<T> = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut limited = r.take(count + 1);
     let mut chunk = vec![0u8; CHUNK];
     loop {
@@ -327,13 +370,36 @@ pub fn read_pair(
 /// MNIST from a folder holding the four files under their usual names
 /// (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
 /// `t10k-labels-idx1-ubyte`, each optionally ending in `.gz`): `[train, test]`, `(m, 28, 28, 1)`
-/// pixel values 0–255, classes `"0"`…`"9"`.
+/// pixel values 0–255, classes `"0"`…`"9"`. [`mnist_split`] reads one of the two.
 ///
 /// # Errors
 ///
 /// [`DataError::Folder`] naming the missing file; else as [`read_pair`] (a name that exists
 /// but is not a regular file, such as a folder, is a [`DataError::NotFile`]).
 pub fn mnist(dir: impl AsRef<Path>) -> Result<[Dataset; 2], DataError> {
+    let dir = dir.as_ref();
+    Ok([
+        mnist_split(dir, Split::Train)?,
+        mnist_split(dir, Split::Test)?,
+    ])
+}
+
+/// One of MNIST's two splits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// `train-images-idx3-ubyte` and `train-labels-idx1-ubyte`.
+    Train,
+    /// `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`.
+    Test,
+}
+
+/// One split of MNIST from a folder as [`mnist`] reads it, without opening the other split's
+/// files (evaluating on the test split reads only its 10 000 images).
+///
+/// # Errors
+///
+/// As [`mnist`], for this split's two files.
+pub fn mnist_split(dir: impl AsRef<Path>, split: Split) -> Result<Dataset, DataError> {
     let dir = dir.as_ref();
     let find = |stem: &str| -> Result<PathBuf, DataError> {
         [stem.to_string(), format!("{stem}.gz")]
@@ -345,15 +411,13 @@ pub fn mnist(dir: impl AsRef<Path>) -> Result<[Dataset; 2], DataError> {
                 message: format!("no {stem} or {stem}.gz (an MNIST folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte)"),
             })
     };
-    let train = read_pair(
-        find("train-images-idx3-ubyte")?,
-        find("train-labels-idx1-ubyte")?,
+    let prefix = match split {
+        Split::Train => "train",
+        Split::Test => "t10k",
+    };
+    read_pair(
+        find(&format!("{prefix}-images-idx3-ubyte"))?,
+        find(&format!("{prefix}-labels-idx1-ubyte"))?,
         10,
-    )?;
-    let test = read_pair(
-        find("t10k-images-idx3-ubyte")?,
-        find("t10k-labels-idx1-ubyte")?,
-        10,
-    )?;
-    Ok([train, test])
+    )
 }

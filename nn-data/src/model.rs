@@ -232,8 +232,34 @@ pub fn open(
     registry: &LayerRegistry,
 ) -> Result<Trained, DataError> {
     let path = path.as_ref();
-    let (network, mut sections) =
+    let (network, sections) =
         Network::open(path, backend, registry).map_err(|e| model_error(path, e))?;
+    with_preparation(network, sections, path)
+}
+
+/// As [`open`], from the bytes of a model file (`path` names it in errors): the same checks.
+///
+/// # Errors
+///
+/// As [`open`], but for the file system's.
+pub fn from_bytes(
+    bytes: &[u8],
+    path: impl AsRef<Path>,
+    backend: impl IntoBackend<f32>,
+    registry: &LayerRegistry,
+) -> Result<Trained, DataError> {
+    let path = path.as_ref();
+    let (network, sections) = Network::from_bytes_with_sections(bytes, path, backend, registry)
+        .map_err(|e| model_error(path, e))?;
+    with_preparation(network, sections, path)
+}
+
+/// The network with its preparation section decoded and checked against it.
+fn with_preparation(
+    network: Network<f32>,
+    mut sections: Vec<Section>,
+    path: &Path,
+) -> Result<Trained, DataError> {
     let Some(at) = sections.iter().position(|s| s.name == SECTION) else {
         return Err(DataError::Corrupt {
             path: path.to_path_buf(),

@@ -30,6 +30,11 @@ use crate::{DataError, Dataset};
 /// class index a row); larger tables are better split or stored in a binary format.
 pub const MAX_CSV_BYTES: u64 = 256 << 20;
 
+/// The most columns a table may have: 65,536 (MNIST as a table has 785). The header's names
+/// are kept while the rows are read, so a header of a million one-letter names would cost far
+/// more memory than its few megabytes on disk.
+pub const MAX_CSV_COLUMNS: usize = 1 << 16;
+
 /// Which column holds the label, and what kind of label it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Label {
@@ -83,16 +88,42 @@ impl Csv {
     /// [`DataError::Invalid`] for [`Label::None`] (there is nothing to learn without labels).
     pub fn read(&self, path: impl AsRef<Path>) -> Result<Dataset, DataError> {
         let path = path.as_ref();
-        if self.label == Label::None {
-            return Err(DataError::Invalid {
-                message: format!(
-                    "{}: a table of examples needs a label column (Label::None is for \
-                     Csv::read_features)",
-                    path.display()
-                ),
-            });
+        self.refuse_no_label(path)?;
+        self.dataset_from(self.open(path)?, path)
+    }
+
+    /// As [`Csv::read`], from the bytes of a file (`path` names it in errors): the same
+    /// checks, the same limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`Csv::read`], but for the file system's.
+    pub fn from_bytes(&self, bytes: &[u8], path: impl AsRef<Path>) -> Result<Dataset, DataError> {
+        let path = path.as_ref();
+        self.refuse_no_label(path)?;
+        self.dataset_from(self.bytes_reader(bytes, path)?, path)
+    }
+
+    /// [`DataError::Invalid`] for [`Label::None`]: a table of examples needs labels.
+    fn refuse_no_label(&self, path: &Path) -> Result<(), DataError> {
+        if self.label != Label::None {
+            return Ok(());
         }
-        let mut reader = self.open(path)?;
+        Err(DataError::Invalid {
+            message: format!(
+                "{}: a table of examples needs a label column (Label::None is for \
+                 Csv::read_features)",
+                path.display()
+            ),
+        })
+    }
+
+    /// The header and rows of `reader` as a data set.
+    fn dataset_from<R: Read>(
+        &self,
+        mut reader: csv::Reader<Take<R>>,
+        path: &Path,
+    ) -> Result<Dataset, DataError> {
         let header = read_header(path, &mut reader, self.delimiter, 2)?;
         let label = self.label_column(path, &header)?;
         let mut rows = Rows::new(label, false);
@@ -113,7 +144,29 @@ impl Csv {
     /// column is a table of one feature.
     pub fn read_features(&self, path: impl AsRef<Path>) -> Result<Features, DataError> {
         let path = path.as_ref();
-        let mut reader = self.open(path)?;
+        self.features_from(self.open(path)?, path)
+    }
+
+    /// As [`Csv::read_features`], from the bytes of a file (`path` names it in errors).
+    ///
+    /// # Errors
+    ///
+    /// As [`Csv::read_features`], but for the file system's.
+    pub fn features_from_bytes(
+        &self,
+        bytes: &[u8],
+        path: impl AsRef<Path>,
+    ) -> Result<Features, DataError> {
+        let path = path.as_ref();
+        self.features_from(self.bytes_reader(bytes, path)?, path)
+    }
+
+    /// The header and rows of `reader` as rows of features.
+    fn features_from<R: Read>(
+        &self,
+        mut reader: csv::Reader<Take<R>>,
+        path: &Path,
+    ) -> Result<Features, DataError> {
         let minimum = if self.label == Label::LastClass { 2 } else { 1 };
         let header = read_header(path, &mut reader, self.delimiter, minimum)?;
         let label = match &self.label {
@@ -160,11 +213,28 @@ impl Csv {
         if size > MAX_CSV_BYTES {
             return Err(too_large(path, size));
         }
-        Ok(csv::ReaderBuilder::new()
+        Ok(self.reader(file))
+    }
+
+    /// A CSV reader of `bytes`, refused above [`MAX_CSV_BYTES`].
+    fn bytes_reader<'b>(
+        &self,
+        bytes: &'b [u8],
+        path: &Path,
+    ) -> Result<csv::Reader<Take<&'b [u8]>>, DataError> {
+        if bytes.len() as u64 > MAX_CSV_BYTES {
+            return Err(too_large(path, bytes.len() as u64));
+        }
+        Ok(self.reader(bytes))
+    }
+
+    /// Reads through `take`, in case a file grows after its size was checked.
+    fn reader<R: Read>(&self, r: R) -> csv::Reader<Take<R>> {
+        csv::ReaderBuilder::new()
             .delimiter(self.delimiter)
             .has_headers(true)
             .flexible(false)
-            .from_reader(file.take(MAX_CSV_BYTES + 1)))
+            .from_reader(r.take(MAX_CSV_BYTES + 1))
     }
 
     /// Where the label is in `header` (`None` for [`Label::None`]).
@@ -232,18 +302,26 @@ fn row_error(path: &Path, line: u64, message: String) -> DataError {
 }
 
 /// The header's column names (trimmed); it must have at least `minimum` (1 or 2).
-fn read_header(
+fn read_header<R: Read>(
     path: &Path,
-    reader: &mut csv::Reader<Take<File>>,
+    reader: &mut csv::Reader<Take<R>>,
     delimiter: u8,
     minimum: usize,
 ) -> Result<Vec<String>, DataError> {
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let record = reader.headers().map_err(|e| csv_error(path, e))?;
+    if record.len() > MAX_CSV_COLUMNS {
+        return Err(row_error(
+            path,
+            1,
+            format!(
+                "the header has {} columns, more than the {MAX_CSV_COLUMNS} a table may have \
+                 (nn_data::table::MAX_CSV_COLUMNS); is '{}' the right delimiter?",
+                record.len(),
+                char::from(delimiter)
+            ),
+        ));
+    }
+    let header: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(row_error(
             path,
@@ -312,11 +390,11 @@ impl Rows {
 
     /// Reads every record after the header, refusing a file that grew past
     /// [`MAX_CSV_BYTES`] after its size was checked.
-    fn read_all(
+    fn read_all<R: Read>(
         &mut self,
         path: &Path,
         header: &[String],
-        mut reader: csv::Reader<Take<File>>,
+        mut reader: csv::Reader<Take<R>>,
     ) -> Result<(), DataError> {
         for record in reader.records() {
             let record = record.map_err(|e| csv_error(path, e))?;
