@@ -98,7 +98,7 @@ impl ModelFile {
             );
         }
         let raw: Text = if json {
-            serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            serde_json::from_str(text).map_err(|e| anyhow!("{}: {e}", path.display()))?
         } else {
             toml::from_str(text).map_err(|e| toml_error(path, text, e))?
         };

@@ -27,6 +27,8 @@ struct Outcome {
 }
 
 /// Runs `nn args…`, killing it after `wall` (a hang), and reads its resource usage.
+// The child is reaped by `wait4` (which std's `wait` does not offer), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run(args: &[&str], wall: Duration) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let err_path = dir.path().join("stderr");
@@ -54,6 +56,8 @@ fn run(args: &[&str], wall: Duration) -> Outcome {
         if start.elapsed() > wall {
             // SAFETY: signalling our own unreaped child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: reaping the killed child; a null status pointer is allowed.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
             panic!("nn {args:?} still running after {wall:?}: a hang");
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -121,6 +121,23 @@ fn class_labels_are_checked() {
 }
 
 #[test]
+fn examples_without_values_are_refused_not_a_panic() {
+    // Found by the idx fuzz target: an IDX file of (92, 0, 7936) images decodes to examples of
+    // no values, and building a dense network over them indexed an empty weight matrix.
+    for shape in [&[0][..], &[4, 0, 3][..]] {
+        let e = Network::<f32>::builder(shape)
+            .dense(3)
+            .relu()
+            .dense(1)
+            .build(Reference, &mut Rng::seed(0))
+            .err()
+            .expect("refused");
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(e.to_string().contains("has no values"), "{e}");
+    }
+}
+
+#[test]
 fn symmetric_hidden_layers_are_refused_but_zero_logistic_regression_is_fine() {
     let mut rng = Rng::seed(0);
     let e = Network::<f32>::builder(&[2])

@@ -302,19 +302,28 @@ fn gzipped_idx_with_huge_claims_and_gzip_bombs_are_refused() {
     let (e, m) = names(idx::read(&p), &p);
     assert!(matches!(e, DataError::TooLarge { .. }), "{e:?}");
     assert!(m.contains("nn_data::idx::MAX_IDX_BYTES"), "{m}");
-    // 10⁹ values claimed (within the limit), 100 000 present: nothing like 10⁹ (or 4·10⁹ as
-    // f32) is reserved for them.
+    // 10⁹ values claimed (within MAX_IDX_BYTES) by a file of 141 bytes: more than
+    // MAX_GZIP_RATIO values per compressed byte, refused before decompressing.
     let p = write(
         dir,
         "claims.gz",
         &gzip(&idx_bytes(&[1000, 1000, 1000], 100_000)),
     );
+    let (e, m) = names(idx::read(&p), &p);
+    assert!(matches!(e, DataError::TooLarge { .. }), "{e:?}");
+    assert!(m.contains("nn_data::idx::MAX_GZIP_RATIO"), "{m}");
+    // 10⁶ values claimed (the least any gzip file may claim), 100 000 present.
+    let p = write(
+        dir,
+        "short.gz",
+        &gzip(&idx_bytes(&[100, 100, 100], 100_000)),
+    );
     let (_, m) = names(idx::read(&p), &p);
     assert!(
-        m.ends_with("(1000000000 values) but the file holds 100000"),
+        m.ends_with("(1000000 values) but the file holds 100000"),
         "{m}"
     );
-    let labels = write(dir, "labels.gz", &gzip(&idx_bytes(&[1000], 1000)));
+    let labels = write(dir, "labels.gz", &gzip(&idx_bytes(&[100], 100)));
     let (_, m) = names(idx::read_pair(&p, &labels, 10), &p);
     assert!(m.ends_with("but the file holds 100000"), "{m}");
     // A bomb: the header claims 10 values, the stream inflates to 64 MiB of zeros (64 KiB on

@@ -120,6 +120,7 @@ impl<T: Float> NetworkBuilder<T> {
     /// Creates the layers, drawing initial weights from `rng`, and checks the whole:
     /// shapes chain, the loss suits the output, and no hidden layer starts symmetric.
     pub fn build(self, backend: impl IntoBackend<T>, rng: &mut Rng) -> Result<Network<T>> {
+        super::example_size(&self.input_shape)?;
         let mut shape = self.input_shape.clone();
         let mut layers = Vec::with_capacity(self.layers.len());
         for (i, (spec, init)) in self.layers.iter().enumerate() {
@@ -152,7 +153,7 @@ fn refuse_symmetric_hidden_layers<T: Float>(layers: &[Box<dyn Layer<T>>]) -> Res
     for &i in with_params.iter().rev().skip(1) {
         let w = layers[i].params()[0];
         let units = w.shape().first().copied().unwrap_or(0);
-        if units > 1 && w.data().windows(2).all(|p| p[0] == p[1]) {
+        if units > 1 && !w.data().is_empty() && w.data().windows(2).all(|p| p[0] == p[1]) {
             return Err(Error::Config(format!(
                 "hidden layer {i} ({}) starts with all weights equal to {}: its {units} units would \
                  compute the same thing and receive the same gradient forever (symmetry is never \

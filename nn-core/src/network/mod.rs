@@ -28,9 +28,15 @@ use crate::{Backend, Float, IntoBackend, Loss, Tensor};
 /// The largest example a network takes or makes: 2^32 values (a 65536×65536 image).
 const MAX_EXAMPLE_SIZE: usize = 1 << 32;
 
-/// The number of values in one example of `shape`, refusing sizes no network could use (and
-/// products that would overflow).
+/// The number of values in one example of `shape`, refusing empty examples, sizes no network
+/// could use (and products that would overflow).
 fn example_size(shape: &[usize]) -> Result<usize> {
+    if shape.contains(&0) {
+        return Err(Error::Config(format!(
+            "an example of shape {} has no values: every dimension must be at least 1",
+            shape_str(shape)
+        )));
+    }
     shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
