@@ -68,7 +68,8 @@ pub struct CourseSet {
 ///
 /// Before any data is read, the file must be a regular file with the HDF5 signature
 /// (`\x89HDF\r\n\x1a\n` at offset 0, 512, 1024, …), and every dataset's shape, type and
-/// decoded size (at most [`MAX_DATASET_BYTES`]) is checked.
+/// decoded size (at most [`MAX_DATASET_BYTES`], and at most [`MAX_PIXELS_PER_BYTE`] pixels per
+/// byte of the file) is checked.
 ///
 /// # Errors
 ///
@@ -78,7 +79,8 @@ pub struct CourseSet {
 /// and labels, or has a label outside `0..classes.len()`.
 pub fn read(path: impl AsRef<Path>, prefix: &str) -> Result<CourseSet, DataError> {
     let path = path.as_ref();
-    decode(&open(path)?, path, prefix)
+    let (file, len) = open(path)?;
+    decode(&file, len, path, prefix)
 }
 
 /// As [`read`], from the bytes of a file (`path` names it in errors): the same checks and
@@ -96,14 +98,36 @@ pub fn from_bytes(
     check_signature(path, &mut std::io::Cursor::new(bytes), bytes.len() as u64)?;
     let file = Hdf5File::from_bytes_with_options(bytes, read_limit())
         .map_err(|e| classify(path, None, e))?;
-    decode(&file, path, prefix)
+    decode(&file, bytes.len() as u64, path, prefix)
 }
 
-/// The split `prefix` of an opened file, its metadata checked before any data is read.
-fn decode(file: &Hdf5File, path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
+/// The most pixels a file may hold per byte of its own: 64 (or [`MIN_PIXEL_CLAIM`], whichever
+/// is more). The course's files store pixels uncompressed (about 1 per byte) and deflate makes
+/// photos 2 to 3 times smaller; without this, a small file with a compressed or unallocated
+/// dataset could make the reader produce 1 GiB of pixels (found by the `course_h5` fuzz target).
+pub const MAX_PIXELS_PER_BYTE: u64 = 64;
+
+/// What any file may hold whatever its size: 1 Mi pixels.
+pub const MIN_PIXEL_CLAIM: u64 = 1 << 20;
+
+/// The split `prefix` of an opened file of `len` bytes, its metadata checked before any data is
+/// read.
+fn decode(file: &Hdf5File, len: u64, path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
     let members = find_members(path, file, prefix)?;
     // Check every dataset's metadata before reading (and allocating for) any data.
     let shape = image_shape(path, &members)?;
+    let pixels = shape.iter().product::<u64>();
+    let allowed = len.saturating_mul(MAX_PIXELS_PER_BYTE).max(MIN_PIXEL_CLAIM);
+    if pixels > allowed {
+        return Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            name: format!("{} {shape:?} of a {len}-byte file", members.x_name),
+            bytes: pixels,
+            limit: allowed,
+            hint: "a course HDF5 file may hold at most nn_data::course_h5::MAX_PIXELS_PER_BYTE \
+                   pixels per byte of the file",
+        });
+    }
     let m = label_count(path, &members)?;
     if shape[0] != m {
         return Err(DataError::Count {
@@ -320,12 +344,13 @@ const HDF5_HINT: &str = "the limit is nn_data::course_h5::MAX_DATASET_BYTES: \
      split the set into several files";
 
 /// Opens a regular file that has the HDF5 signature for positional reads, with our read limit.
-fn open(path: &Path) -> Result<Hdf5File, DataError> {
+fn open(path: &Path) -> Result<(Hdf5File, u64), DataError> {
     let (mut file, len) = open_regular(path)?;
     check_signature(path, &mut file, len)?;
     let storage = FileStorage::from_file(file).map_err(|e| classify(path, None, e))?;
-    Hdf5File::from_storage_with_options(Arc::new(storage), read_limit())
-        .map_err(|e| classify(path, None, e))
+    let file = Hdf5File::from_storage_with_options(Arc::new(storage), read_limit())
+        .map_err(|e| classify(path, None, e))?;
+    Ok((file, len))
 }
 
 /// The reader's options: no single read above [`MAX_DATASET_BYTES`].
