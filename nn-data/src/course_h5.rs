@@ -116,7 +116,11 @@ fn decode(file: &Hdf5File, len: u64, path: &Path, prefix: &str) -> Result<Course
     let members = find_members(path, file, prefix)?;
     // Check every dataset's metadata before reading (and allocating for) any data.
     let shape = image_shape(path, &members)?;
-    let pixels = shape.iter().product::<u64>();
+    // A corrupt header can claim dimensions whose product overflows: that is "too many" too.
+    let pixels = shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .unwrap_or(u64::MAX);
     let allowed = len.saturating_mul(MAX_PIXELS_PER_BYTE).max(MIN_PIXEL_CLAIM);
     if pixels > allowed {
         return Err(DataError::TooLarge {
