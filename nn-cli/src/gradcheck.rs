@@ -110,8 +110,8 @@ pub fn run(a: GradcheckArgs) -> Result<()> {
         .map_err(|e| model.explain(e))?;
     let check = GradCheck {
         epsilon: a.epsilon,
-        l2: 0.0,
         max_entries: Some(a.entries),
+        ..GradCheck::default()
     };
     let report = net.gradient_check(&x, &y, &check, &rng)?;
     print_report(&report, a.tolerance)

@@ -320,3 +320,34 @@ fn gradient_check_catches_a_wrong_backward() {
         report.tensors[2]
     );
 }
+
+#[test]
+fn l1_and_l2_regularisation_together() {
+    let (x, y) = data(8, 4, 1, 6);
+    let y = Tensor::from_vec(&[8, 1], y.data().iter().map(|v| v.round()).collect()).unwrap();
+    let mut net = Network::<f64>::builder(&[4])
+        .init(Init::He)
+        .dense(5)
+        .tanh()
+        .dense(1)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, &mut Rng::seed(12))
+        .unwrap();
+    for (l1, l2) in [(0.9, 0.0), (0.4, 0.7)] {
+        let settings = GradCheck {
+            l1,
+            l2,
+            ..GradCheck::default()
+        };
+        let report = net
+            .gradient_check(&x, &y, &settings, &Rng::seed(5))
+            .unwrap();
+        for t in &report.tensors {
+            println!(
+                "L1 {l1} L2 {l2} layer {} {:<2} relative error {:.2e}",
+                t.layer, t.param, t.relative_error
+            );
+            assert!(t.relative_error < TOLERANCE, "{t:?}");
+        }
+    }
+}

@@ -240,6 +240,44 @@ fn adamw_decays_weights_that_adam_leaves_alone() {
 }
 
 #[test]
+fn l1_moves_each_weight_by_a_fixed_step_toward_zero() {
+    // Zero inputs give the weights no data gradient: plain gradient descent with L1 then moves
+    // each weight by exactly α·λ₁/m per step toward zero, whatever its size, and no bias.
+    let x = Tensor::<f64>::zeros(&[4, 2]);
+    let y = Tensor::from_vec(&[4, 1], vec![1.0, 1.0, 1.0, 0.0]).unwrap();
+    let mut net = Network::<f64>::builder(&[2])
+        .dense_init(1, Init::XavierNormal)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, &mut Rng::seed(1))
+        .unwrap();
+    let before = net.parameters()[0].data().to_vec();
+    let bias_before = net.parameters()[1].data()[0];
+    let (lr, l1, steps) = (0.1, 0.2, 3);
+    let config = FitConfig::new(Optimizer::GradientDescent { lr })
+        .l1(l1)
+        .iterations(steps);
+    net.fit(&x, &y, &config, &mut Rng::seed(2)).unwrap();
+    let step = lr * l1 / 4.0;
+    for (w0, w) in before.iter().zip(net.parameters()[0].data()) {
+        assert!(
+            w0.abs() > 3.0 * step,
+            "the test needs weights away from zero"
+        );
+        let expected = w0 - w0.signum() * step * steps as f64;
+        assert!((w - expected).abs() < 1e-12, "{w} vs {expected}");
+    }
+    assert_ne!(
+        net.parameters()[1].data()[0],
+        bias_before,
+        "the bias learns"
+    );
+    assert!(FitConfig::new(Optimizer::adam(0.1))
+        .l1(-1.0)
+        .validate()
+        .is_err());
+}
+
+#[test]
 fn stopping_rules() {
     let mut rng = Rng::seed(6);
     let (x, y) = common::separable::<f64>(100, &mut rng);

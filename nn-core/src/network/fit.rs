@@ -42,6 +42,11 @@ pub struct FitConfig {
     /// batch size (as in the course's full-batch code): with mini-batches the same λ decays the
     /// weights `m_set/m_batch` times more per epoch.
     pub l2: f64,
+    /// L1 strength λ₁: the cost gets `(λ₁/m)·Σ|W|`, each `dW` gets `(λ₁/m)·sign(W)` (0 where
+    /// `W = 0`), with `m` the batch size as for [`l2`](FitConfig::l2). It pushes every weight
+    /// toward zero by the same amount, so weights the data do not need end up near zero (the
+    /// TensorFlow playground's L1).
+    pub l1: f64,
     /// Stop when the gradient norm `‖dw‖` falls to this or below.
     pub min_grad_norm: Option<f64>,
     /// Stop when the epoch cost changes by this or less.
@@ -64,6 +69,7 @@ impl FitConfig {
             batch_size: None,
             shuffle: true,
             l2: 0.0,
+            l1: 0.0,
             min_grad_norm: None,
             min_cost_change: None,
             early_stopping: None,
@@ -100,6 +106,11 @@ impl FitConfig {
     /// L2 regularisation strength λ.
     pub fn l2(mut self, lambda: f64) -> Self {
         self.l2 = lambda;
+        self
+    }
+    /// L1 regularisation strength λ₁ (see [`FitConfig::l1`]).
+    pub fn l1(mut self, lambda: f64) -> Self {
+        self.l1 = lambda;
         self
     }
     /// Stop when `‖dw‖ ≤ epsilon`.
@@ -140,6 +151,9 @@ impl FitConfig {
         }
         if !(self.l2 >= 0.0 && self.l2.is_finite()) {
             return bad(format!("L2 strength must be ≥ 0, got {}", self.l2));
+        }
+        if !(self.l1 >= 0.0 && self.l1.is_finite()) {
+            return bad(format!("L1 strength must be ≥ 0, got {}", self.l1));
         }
         if let Some(f) = self.validation_split {
             if !(f > 0.0 && f < 1.0) {

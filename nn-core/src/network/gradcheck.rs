@@ -12,6 +12,9 @@ pub struct GradCheck {
     pub epsilon: f64,
     /// The L2 strength included in the cost.
     pub l2: f64,
+    /// The L1 strength included in the cost (its gradient `sign(W)` is checked where no weight
+    /// is within ε of 0).
+    pub l1: f64,
     /// Check at most this many entries per tensor (evenly spaced); `None` checks all.
     pub max_entries: Option<usize>,
 }
@@ -21,6 +24,7 @@ impl Default for GradCheck {
         GradCheck {
             epsilon: 1e-6,
             l2: 0.0,
+            l1: 0.0,
             max_entries: None,
         }
     }
@@ -113,7 +117,7 @@ impl<T: Float> Network<T> {
         self.forward(x, Mode::Train(&mut rng.clone()))?;
         self.data_cost(&y)?;
         self.backward(x)?;
-        self.l2_penalty(check.l2, m, true);
+        self.penalty(check.l2, check.l1, m, true);
         let mut analytic: Vec<Vec<f64>> = Vec::new();
         self.visit_params(&mut |p| {
             analytic.push(p.grad.data().iter().map(|g| g.to_f64()).collect())
@@ -148,9 +152,9 @@ impl<T: Float> Network<T> {
                 for &j in &entries {
                     let old = self.param_value(index, j);
                     self.set_param_value(index, j, T::from_f64(old.to_f64() + check.epsilon));
-                    let plus = self.cost_at(x, &y, check.l2, rng)?;
+                    let plus = self.cost_at(x, &y, check, rng)?;
                     self.set_param_value(index, j, T::from_f64(old.to_f64() - check.epsilon));
-                    let minus = self.cost_at(x, &y, check.l2, rng)?;
+                    let minus = self.cost_at(x, &y, check, rng)?;
                     self.set_param_value(index, j, old);
                     let numeric = (plus - minus) / (2.0 * check.epsilon);
                     diff2 += (g[j] - numeric).powi(2);
@@ -179,9 +183,9 @@ impl<T: Float> Network<T> {
         Ok(GradCheckReport { tensors })
     }
 
-    fn cost_at(&mut self, x: &Tensor<T>, y: &Tensor<T>, l2: f64, rng: &Rng) -> Result<f64> {
+    fn cost_at(&mut self, x: &Tensor<T>, y: &Tensor<T>, c: &GradCheck, rng: &Rng) -> Result<f64> {
         self.forward(x, Mode::Train(&mut rng.clone()))?;
-        Ok(self.data_cost(y)? + self.l2_penalty(l2, x.rows(), false))
+        Ok(self.data_cost(y)? + self.penalty(c.l2, c.l1, x.rows(), false))
     }
 
     fn param_value(&mut self, tensor: usize, entry: usize) -> T {

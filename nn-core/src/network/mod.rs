@@ -297,8 +297,40 @@ impl<T: Float> Network<T> {
         backward_layers(&*self.backend, &mut self.layers, x, &self.d_logits)
     }
 
+    /// The regularisation cost over the weights (not biases) of a batch of `m`:
+    /// `λ₂/(2m)·Σ‖W‖² + (λ₁/m)·Σ|W|`, and with `add_grad`, `dW += (λ₂/m)·W + (λ₁/m)·sign(W)`.
+    pub(crate) fn penalty(&mut self, l2: f64, l1: f64, m: usize, add_grad: bool) -> f64 {
+        self.l2_penalty(l2, m, add_grad) + self.l1_penalty(l1, m, add_grad)
+    }
+
+    /// `(λ/m)·Σ|W|` over the weights, and with `add_grad`, `dW += (λ/m)·sign(W)`. A plain
+    /// loop: L1 serves small networks (the playground's), where no kernel would pay.
+    fn l1_penalty(&mut self, l1: f64, m: usize, add_grad: bool) -> f64 {
+        if l1 == 0.0 || m == 0 {
+            return 0.0;
+        }
+        let scale = T::from_f64(l1 / m as f64);
+        let mut sum = 0.0;
+        self.visit_params(&mut |p| {
+            if p.decay {
+                sum += p.value.data().iter().map(|w| w.to_f64().abs()).sum::<f64>();
+                if add_grad {
+                    let grads = p.grad.data_mut().iter_mut();
+                    for (g, &w) in grads.zip(p.value.data()) {
+                        if w > T::ZERO {
+                            *g += scale;
+                        } else if w < T::ZERO {
+                            *g -= scale;
+                        }
+                    }
+                }
+            }
+        });
+        l1 / m as f64 * sum
+    }
+
     /// `λ/(2m)·Σ‖W‖²` over the weights (not biases), and with `add_grad`, `dW += (λ/m)·W`.
-    pub(crate) fn l2_penalty(&mut self, l2: f64, m: usize, add_grad: bool) -> f64 {
+    fn l2_penalty(&mut self, l2: f64, m: usize, add_grad: bool) -> f64 {
         if l2 == 0.0 || m == 0 {
             return 0.0;
         }

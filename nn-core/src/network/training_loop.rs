@@ -339,7 +339,7 @@ impl<T: Float> Network<T> {
         Ok(tally)
     }
 
-    /// One optimisation step on the mini-batch `(bx, by)`: forward, cost (with L2),
+    /// One optimisation step on the mini-batch `(bx, by)`: forward, cost (with L2 and L1),
     /// backward (in parts when the batch is worth splitting), divergence check, update.
     /// Returns the cost. The step runs on the backend's threads ([`Backend::enter`](crate::Backend::enter)).
     #[allow(clippy::too_many_arguments)]
@@ -361,7 +361,7 @@ impl<T: Float> Network<T> {
                 tally.correct += c;
                 tally.counted += n;
             }
-            let cost = data_cost + self.l2_penalty(config.l2, bx.rows(), true);
+            let cost = data_cost + self.penalty(config.l2, config.l1, bx.rows(), true);
             let mut sum_sq = 0.0;
             self.visit_params(&mut |p| sum_sq += backend.sum_squares(p.grad.data()));
             tally.grad_norm = sum_sq.sqrt();
