@@ -9,7 +9,7 @@
 //! | the course's HDF5 files | [`course_h5::read_train`] / [`course_h5::read_test`], then `Dataset::from` | `(m, 64, 64, 3)` |
 //! | MNIST IDX files, gzipped or not | [`idx::mnist`], [`idx::read_pair`] | `(m, 28, 28, 1)` |
 //! | CSV with a header and a label column; rows to predict, without labels | [`table::Csv::read`]; [`table::Csv::read_features`] | `(m, n)` |
-//! | the TensorFlow playground's 2-D sets; RGB shape images | [`synthetic::playground`], [`synthetic::shapes`] | `(m, 2)`; `(m, s, s, 3)` |
+//! | the TensorFlow playground's 2-D sets (classification, with more classes, regression); RGB shape images | [`synthetic::playground`], [`synthetic::playground_classes`], [`synthetic::playground_regression`]; [`synthetic::shapes`] | `(m, 2)`; `(m, s, s, 3)` |
 //! | built-in face/non-face photos (no files needed) | [`builtin::faces`] | `(200, 64, 64, 3)` |
 //!
 //! Each gives a [`Dataset`]: examples (pixel values as stored, 0–255), targets (class indices

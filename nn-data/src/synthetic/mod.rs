@@ -1,4 +1,5 @@
-//! Seeded synthetic sets: the TensorFlow playground's four 2-D classification sets, and RGB
+//! Seeded synthetic sets: the TensorFlow playground's four 2-D classification sets (and our
+//! versions of three of them with more classes), its two regression sets, and RGB
 //! images of simple shapes for convolution demos. Same seed, same data, on every machine.
 //!
 //! The playground sets follow its generators (`dataset.ts`): points in `[-6, 6]²`, class 1
@@ -8,6 +9,12 @@
 use nn_core::{Rng, Tensor};
 
 use crate::Dataset;
+
+mod classes;
+mod regression;
+
+pub use classes::{playground_classes, MAX_PLAYGROUND_CLASSES};
+pub use regression::{playground_regression, PlaygroundRegression};
 
 /// The playground's data sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
