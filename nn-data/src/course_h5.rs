@@ -96,7 +96,7 @@ pub fn from_bytes(
 ) -> Result<CourseSet, DataError> {
     let path = path.as_ref();
     check_signature(path, &mut std::io::Cursor::new(bytes), bytes.len() as u64)?;
-    let file = Hdf5File::from_bytes_with_options(bytes, read_limit())
+    let file = Hdf5File::from_bytes_with_options(bytes, read_limit(bytes.len() as u64))
         .map_err(|e| classify(path, None, e))?;
     decode(&file, bytes.len() as u64, path, prefix)
 }
@@ -110,6 +110,26 @@ pub const MAX_PIXELS_PER_BYTE: u64 = 64;
 /// What any file may hold whatever its size: 1 Mi pixels.
 pub const MIN_PIXEL_CLAIM: u64 = 1 << 20;
 
+/// An error unless `values` (pixels, or bytes of class names) is within what a file of `len`
+/// bytes may hold: [`MAX_PIXELS_PER_BYTE`] per byte, at least [`MIN_PIXEL_CLAIM`].
+fn check_claim(path: &Path, name: &str, values: u64, len: u64) -> Result<(), DataError> {
+    let allowed = len.saturating_mul(MAX_PIXELS_PER_BYTE).max(MIN_PIXEL_CLAIM);
+    if values <= allowed {
+        return Ok(());
+    }
+    Err(DataError::TooLarge {
+        path: path.to_path_buf(),
+        name: format!("{name} of a {len}-byte file"),
+        bytes: values,
+        limit: allowed,
+        hint: "a course HDF5 file may hold at most nn_data::course_h5::MAX_PIXELS_PER_BYTE \
+               values per byte of the file",
+    })
+}
+
+/// The most class names `list_classes` may hold (the course's files have 2).
+pub const MAX_CLASS_NAMES: u64 = 4096;
+
 /// The split `prefix` of an opened file of `len` bytes, its metadata checked before any data is
 /// read.
 fn decode(file: &Hdf5File, len: u64, path: &Path, prefix: &str) -> Result<CourseSet, DataError> {
@@ -121,17 +141,8 @@ fn decode(file: &Hdf5File, len: u64, path: &Path, prefix: &str) -> Result<Course
         .iter()
         .try_fold(1u64, |n, &d| n.checked_mul(d))
         .unwrap_or(u64::MAX);
-    let allowed = len.saturating_mul(MAX_PIXELS_PER_BYTE).max(MIN_PIXEL_CLAIM);
-    if pixels > allowed {
-        return Err(DataError::TooLarge {
-            path: path.to_path_buf(),
-            name: format!("{} {shape:?} of a {len}-byte file", members.x_name),
-            bytes: pixels,
-            limit: allowed,
-            hint: "a course HDF5 file may hold at most nn_data::course_h5::MAX_PIXELS_PER_BYTE \
-                   pixels per byte of the file",
-        });
-    }
+    check_claim(path, &format!("{} {shape:?}", members.x_name), pixels, len)?;
+    // No dimension is 0, so there are at most as many labels as pixels: the same bound.
     let m = label_count(path, &members)?;
     if shape[0] != m {
         return Err(DataError::Count {
@@ -140,7 +151,7 @@ fn decode(file: &Hdf5File, len: u64, path: &Path, prefix: &str) -> Result<Course
             labels: m,
         });
     }
-    check_class_names(path, &members.classes)?;
+    check_class_names(path, &members.classes, len)?;
     read_members(path, &members, shape)
 }
 
@@ -201,6 +212,14 @@ fn image_shape(path: &Path, members: &Members) -> Result<[u64; 4], DataError> {
             "a (m, h, w, c) image batch",
         ));
     };
+    if [m, h, w, c].contains(&0) {
+        return Err(shape_error(
+            path,
+            name,
+            x.shape(),
+            "a (m, h, w, c) image batch with no dimension of 0",
+        ));
+    }
     if !matches!(
         x.dtype(),
         Datatype::FixedPoint {
@@ -227,9 +246,10 @@ fn label_count(path: &Path, members: &Members) -> Result<u64, DataError> {
     }
 }
 
-/// `list_classes` must be an `(n,)` list of strings whose decoded size (the strings and their
-/// bytes) is within [`MAX_DATASET_BYTES`].
-fn check_class_names(path: &Path, c: &Dataset) -> Result<(), DataError> {
+/// `list_classes` must be an `(n,)` list of at most [`MAX_CLASS_NAMES`] strings whose decoded
+/// size (the strings and their bytes) is within [`MAX_DATASET_BYTES`] and what a file of `len`
+/// bytes may hold (see [`check_claim`]).
+fn check_class_names(path: &Path, c: &Dataset, len: u64) -> Result<(), DataError> {
     if c.ndim() != 1 {
         return Err(shape_error(
             path,
@@ -251,8 +271,19 @@ fn check_class_names(path: &Path, c: &Dataset) -> Result<(), DataError> {
         } => 16,
         other => return Err(type_error(path, "list_classes", other, "strings")),
     };
+    let count = c.shape()[0];
+    if count > MAX_CLASS_NAMES {
+        return Err(shape_error(
+            path,
+            "list_classes",
+            c.shape(),
+            "at most nn_data::course_h5::MAX_CLASS_NAMES (4096) class names",
+        ));
+    }
     let per_name = width.saturating_add(std::mem::size_of::<String>() as u64);
-    check_size(path, "list_classes", c.shape()[0].saturating_mul(per_name))
+    let bytes = count.saturating_mul(per_name);
+    check_claim(path, "list_classes", bytes, len)?;
+    check_size(path, "list_classes", bytes)
 }
 
 /// Reads the class names, the labels (checked against them) and the pixels.
@@ -352,15 +383,22 @@ fn open(path: &Path) -> Result<(Hdf5File, u64), DataError> {
     let (mut file, len) = open_regular(path)?;
     check_signature(path, &mut file, len)?;
     let storage = FileStorage::from_file(file).map_err(|e| classify(path, None, e))?;
-    let file = Hdf5File::from_storage_with_options(Arc::new(storage), read_limit())
+    let file = Hdf5File::from_storage_with_options(Arc::new(storage), read_limit(len))
         .map_err(|e| classify(path, None, e))?;
     Ok((file, len))
 }
 
-/// The reader's options: no single read above [`MAX_DATASET_BYTES`].
-fn read_limit() -> OpenOptions {
+/// The reader's options for a file of `len` bytes: no single read above
+/// [`MAX_DATASET_BYTES`], and no chunk larger than the file may hold (see [`check_claim`]), so a
+/// small file cannot declare one huge compressed chunk.
+fn read_limit(len: u64) -> OpenOptions {
+    let chunk = len
+        .saturating_mul(MAX_PIXELS_PER_BYTE)
+        .max(MIN_PIXEL_CLAIM)
+        .min(MAX_DATASET_BYTES);
     OpenOptions::default()
         .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX))
+        .with_max_chunk_bytes(usize::try_from(chunk).unwrap_or(usize::MAX))
 }
 
 /// Looks for the HDF5 signature where the format allows a superblock: at offset 0, or at 512,

@@ -197,6 +197,25 @@ fn bad_sets_are_refused_with_their_reason() {
     }
 }
 
+/// Tiny files claiming huge datasets they do not store (`tests/data/make_hostile_sets.py`):
+/// each is refused from its metadata, before anything is allocated for it.
+#[test]
+fn claims_beyond_the_file_are_refused_before_reading() {
+    let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"));
+    let hostile = data.join("hostile_sets.h5");
+    let zero = message(course_h5::read(&hostile, "zero"), &hostile);
+    assert!(zero.contains("with no dimension of 0"), "{zero}");
+    let claim = message(course_h5::read(&hostile, "claim"), &hostile);
+    assert!(
+        claim.contains("claim_set_x [16777216, 1, 1, 1] of a 4640-byte file")
+            && claim.contains("MAX_PIXELS_PER_BYTE"),
+        "{claim}"
+    );
+    let many = data.join("many_classes.h5");
+    let classes = message(course_h5::read_train(&many), &many);
+    assert!(classes.contains("MAX_CLASS_NAMES"), "{classes}");
+}
+
 /// Truncated and bit-flipped copies of a real file: each read is an error naming the file or a
 /// set that keeps the documented invariants; never a panic.
 #[test]
