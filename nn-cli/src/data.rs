@@ -155,6 +155,7 @@ pub fn load_train_test(
         } else {
             train.example_shape().to_vec()
         },
+        point_features: None,
     };
     let (mut train, mut test) = (train, test);
     train.scale(prepare.scale);
@@ -219,10 +220,13 @@ pub fn load(source: &Source, o: &DataOptions, rng: &mut Rng) -> Result<Dataset> 
         }
         Source::CourseH5(path) => {
             // A test file (test_set_x) or a training file.
-            course_h5::read(path, "test")
-                .or_else(|_| course_h5::read_train(path))
-                .with_context(|| format!("{}: not a course HDF5 file", path.display()))?
-                .into()
+            // Whichever split it holds; if neither reads, both reasons are told.
+            match course_h5::read(path, "test") {
+                Ok(set) => set.into(),
+                Err(test) => course_h5::read_train(path)
+                    .map_err(|train| anyhow::anyhow!("{train} (and as a test file: {test})"))?
+                    .into(),
+            }
         }
     })
 }

@@ -227,6 +227,7 @@ fn preparation(
                 standardizer: None,
                 classes,
                 example_shape: input.to_vec(),
+                point_features: None,
             }
         }
         _ => bail!(

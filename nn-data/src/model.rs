@@ -35,6 +35,7 @@ use nn_core::{IntoBackend, Network, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::images::{Color, ImageOptions};
+use crate::synthetic::{check_features, expand_points, PointFeature};
 use crate::{DataError, Dataset, Standardizer};
 
 /// The name of the preparation's section in a model file.
@@ -59,6 +60,10 @@ pub struct Preparation {
     pub classes: Vec<String>,
     /// The shape of one example, as the network takes it.
     pub example_shape: Vec<usize>,
+    /// Rows of 2-D points are expanded into these features (the playground's `x₁²`, `sin x₁`,
+    /// …) after scaling and before the network sees them; `None`: rows go in as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_features: Option<Vec<PointFeature>>,
 }
 
 /// A network and how to prepare its inputs, as [`open`] returns them.
@@ -80,6 +85,17 @@ impl Preparation {
             standardizer: None,
             classes,
             example_shape: vec![features],
+            point_features: None,
+        }
+    }
+
+    /// 2-D points expanded into `features` before the network sees them, with these class
+    /// names (none for regression).
+    pub fn points(features: Vec<PointFeature>, classes: Vec<String>) -> Self {
+        Preparation {
+            example_shape: vec![features.len()],
+            point_features: Some(features),
+            ..Preparation::features(2, classes)
         }
     }
 
@@ -92,8 +108,12 @@ impl Preparation {
         Ok(())
     }
 
-    /// The examples of a prepared data set in the network's shape.
+    /// The examples of a prepared data set in the network's shape (2-D points expanded into
+    /// the [`point_features`](Preparation::point_features), if any).
     pub fn tensor(&self, data: &Dataset) -> Result<Tensor<f32>, DataError> {
+        if let Some(features) = &self.point_features {
+            return expand_points(data.x(), features);
+        }
         let mut shape = vec![data.len()];
         shape.extend_from_slice(&self.example_shape);
         data.x()
@@ -157,6 +177,21 @@ impl Preparation {
         }
         if !self.scale.is_finite() {
             return Err(format!("the scale {} is not a number", self.scale));
+        }
+        if let Some(features) = &self.point_features {
+            check_features(features)?;
+            if self.images.is_some() || self.example_shape != [features.len()] {
+                return Err(format!(
+                    "{} point features for examples of shape {:?}{}",
+                    features.len(),
+                    self.example_shape,
+                    if self.images.is_some() {
+                        " from images"
+                    } else {
+                        ""
+                    }
+                ));
+            }
         }
         if let Some(s) = &self.standardizer {
             let n: usize = self.example_shape.iter().product();

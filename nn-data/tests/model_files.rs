@@ -29,6 +29,7 @@ fn images(width: u32, height: u32) -> Preparation {
         standardizer: None,
         classes: vec!["a".into(), "b".into()],
         example_shape: vec![(width * height) as usize],
+        point_features: None,
     }
 }
 

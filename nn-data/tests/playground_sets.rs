@@ -80,3 +80,50 @@ fn multi_class_sets_have_their_classes_in_their_places() {
         assert!(err.unwrap_err().to_string().contains("2 to 8"));
     }
 }
+
+#[test]
+fn point_features_expand_points_and_travel_in_the_preparation() {
+    use nn_core::{Loss, Network, Reference, Tensor};
+    use nn_data::model::Preparation;
+    use nn_data::synthetic::{expand_points, PointFeature};
+
+    let points = Tensor::from_vec(&[2, 2], vec![1.0f32, 2.0, -0.5, 3.0]).unwrap();
+    let all = PointFeature::ALL.to_vec();
+    let x = expand_points(&points, &all).unwrap();
+    assert_eq!(x.shape(), &[2, 7]);
+    let expected = [1.0, 2.0, 1.0, 4.0, 2.0, 1f32.sin(), 2f32.sin()];
+    assert_eq!(&x.data()[..7], &expected);
+    for f in PointFeature::ALL {
+        assert_eq!(PointFeature::parse(f.name()), Some(f));
+    }
+    assert!(expand_points(&points, &[]).is_err());
+    let twice = expand_points(&points, &[PointFeature::X1, PointFeature::X1]);
+    assert!(twice.unwrap_err().to_string().contains("named twice"));
+    let three = Tensor::from_vec(&[1, 3], vec![0.0f32; 3]).unwrap();
+    assert!(expand_points(&three, &all).is_err());
+
+    // A model over (x1², x2²) saved with its preparation expands points when it is used.
+    let features = vec![PointFeature::X1Squared, PointFeature::X2Squared];
+    let prep = Preparation::points(features.clone(), vec!["in".into(), "out".into()]);
+    let net = Network::<f32>::builder(&[2])
+        .dense(1)
+        .loss(Loss::BinaryCrossEntropy)
+        .build(Reference, &mut Rng::seed(1))
+        .unwrap();
+    prep.check(&net).unwrap();
+    let json = serde_json::to_string(&prep).unwrap();
+    assert!(
+        json.contains("\"point_features\":[\"x1_squared\",\"x2_squared\"]"),
+        "{json}"
+    );
+    let back = Preparation::from_section(json.as_bytes(), &net).unwrap();
+    assert_eq!(back, prep);
+    let set = nn_data::Dataset::with_classes(points, vec![0, 1], prep.classes.clone()).unwrap();
+    assert_eq!(back.tensor(&set).unwrap().data(), &[1.0, 4.0, 0.25, 9.0]);
+    // Without point features the JSON is what it was before they existed.
+    let plain = serde_json::to_string(&Preparation::features(2, prep.classes.clone())).unwrap();
+    assert!(!plain.contains("point_features"));
+    // Features that do not fit the network are refused when the section is read.
+    let wrong = json.replace("\"x2_squared\"", "\"x2_squared\",\"x1\"");
+    assert!(Preparation::from_section(wrong.as_bytes(), &net).is_err());
+}

@@ -89,6 +89,7 @@ fn models() -> Result<Vec<Vec<u8>>, Error> {
         standardizer: None,
         classes: shapes.class_names().to_vec(),
         example_shape: vec![16, 16, 3],
+        point_features: None,
     };
     files.push(cnn.to_bytes_with(&[prep.to_section()])?);
     Ok(files)

@@ -11,9 +11,11 @@ use nn_core::{Rng, Tensor};
 use crate::Dataset;
 
 mod classes;
+mod features;
 mod regression;
 
 pub use classes::{playground_classes, MAX_PLAYGROUND_CLASSES};
+pub use features::{check_features, expand_points, PointFeature};
 pub use regression::{playground_regression, PlaygroundRegression};
 
 /// The playground's data sets.
