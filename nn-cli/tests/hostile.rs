@@ -242,6 +242,11 @@ fn a_gzip_bomb_in_an_mnist_folder_is_refused_at_once() {
     );
     let expected = "may expand at most nn_data::idx::MAX_GZIP_RATIO times";
     refused(&["eval", s(&model), "--data", s(&mnist)], expected);
+    // The bomb as the training split: `nn eval` never opens it and evaluates the test split.
+    write(&small, "train-images-idx3-ubyte.gz", &bomb);
+    let out = run(&["eval", s(&model), "--data", s(&small)], MAX_WALL);
+    assert!(out.success, "nn eval should not read the training split: {}", out.stderr);
+    assert!(out.peak_rss_mb < MAX_RSS_MB, "peak RSS {:.1} MB", out.peak_rss_mb);
     refused(
         &["train", "--data", s(&mnist), "--model", "logistic"],
         expected,
