@@ -93,6 +93,17 @@ fn refused(args: &[&str], expected: &str) -> Outcome {
 
 fn refused_within(args: &[&str], expected: &str, rss_mb: f64, cpu: Duration) -> Outcome {
     let out = run(args, MAX_WALL);
+    // The figures of the catalogue (`cargo test -p nn-cli --test hostile -- --nocapture`).
+    let shown: Vec<&str> = args
+        .iter()
+        .map(|a| a.rsplit('/').next().unwrap_or(a))
+        .collect();
+    println!(
+        "{:>6.1} MB {:>5} ms CPU  nn {}",
+        out.peak_rss_mb,
+        out.cpu.as_millis(),
+        shown.join(" ")
+    );
     assert!(!out.success, "nn {args:?} should fail");
     let err = out.stderr.trim_end();
     assert_eq!(err.lines().count(), 1, "nn {args:?}: one line: {err}");
@@ -245,8 +256,16 @@ fn a_gzip_bomb_in_an_mnist_folder_is_refused_at_once() {
     // The bomb as the training split: `nn eval` never opens it and evaluates the test split.
     write(&small, "train-images-idx3-ubyte.gz", &bomb);
     let out = run(&["eval", s(&model), "--data", s(&small)], MAX_WALL);
-    assert!(out.success, "nn eval should not read the training split: {}", out.stderr);
-    assert!(out.peak_rss_mb < MAX_RSS_MB, "peak RSS {:.1} MB", out.peak_rss_mb);
+    assert!(
+        out.success,
+        "nn eval should not read the training split: {}",
+        out.stderr
+    );
+    assert!(
+        out.peak_rss_mb < MAX_RSS_MB,
+        "peak RSS {:.1} MB",
+        out.peak_rss_mb
+    );
     refused(
         &["train", "--data", s(&mnist), "--model", "logistic"],
         expected,

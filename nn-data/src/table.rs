@@ -35,6 +35,11 @@ pub const MAX_CSV_BYTES: u64 = 256 << 20;
 /// more memory than its few megabytes on disk.
 pub const MAX_CSV_COLUMNS: usize = 1 << 16;
 
+/// The most distinct classes a label column may hold: 65,536. Each new class name is kept twice
+/// (the list and its index), so a column of ten-byte rows all of different names would cost
+/// about 20 times the file.
+pub const MAX_CSV_CLASSES: usize = 1 << 16;
+
 /// Which column holds the label, and what kind of label it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Label {
@@ -443,7 +448,9 @@ impl Rows {
                         format!("label \"{}\" is empty", header[column]),
                     ));
                 }
-                Some(Kind::Class) => self.push_class(field),
+                Some(Kind::Class) => self
+                    .push_class(field)
+                    .map_err(|m| row_error(path, line, m))?,
             }
         }
         if let Some(lines) = &mut self.lines {
@@ -452,17 +459,26 @@ impl Rows {
         Ok(())
     }
 
-    fn push_class(&mut self, name: &str) {
+    fn push_class(&mut self, name: &str) -> Result<(), String> {
         let index = match self.index_of_name.get(name) {
             Some(&index) => index,
             None => {
                 let index = self.names.len();
+                if index == MAX_CSV_CLASSES {
+                    return Err(format!(
+                        "label \"{name}\" would be class {} of the label column, more than the \
+                         {MAX_CSV_CLASSES} (nn_data::table::MAX_CSV_CLASSES) a table may have \
+                         (a regression target? read it as Label::Real)",
+                        index + 1
+                    ));
+                }
                 self.names.push(name.to_string());
                 self.index_of_name.insert(name.to_string(), index);
                 index
             }
         };
         self.class_of_row.push(index);
+        Ok(())
     }
 
     /// The data set: `(m, n)` features, real targets or class indices. Classes are sorted

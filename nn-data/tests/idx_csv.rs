@@ -333,3 +333,34 @@ fn bad_rows_to_predict_give_errors_naming_the_file_and_line() {
     let e = Csv::new(Label::None).columns(d.path()).unwrap_err();
     assert!(matches!(e, DataError::NotFile { .. }), "{e:?}");
 }
+
+#[test]
+fn a_label_column_of_too_many_classes_is_refused_at_its_line() {
+    let limit = nn_data::table::MAX_CSV_CLASSES;
+    let mut text = String::from("x,label\n");
+    for i in 0..=limit {
+        text.push_str(&format!("0,c{i}\n"));
+    }
+    let csv = Csv::new(Label::Class("label".into()));
+    let err = csv
+        .from_bytes(text.as_bytes(), "many.csv")
+        .unwrap_err()
+        .to_string();
+    let line = limit + 2;
+    assert!(
+        err.starts_with(&format!("many.csv, line {line}:")) && err.contains("MAX_CSV_CLASSES"),
+        "{err}"
+    );
+    // One class fewer reads.
+    let fewer: String = text
+        .lines()
+        .take(limit + 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        csv.from_bytes(fewer.as_bytes(), "fewer.csv")
+            .unwrap()
+            .classes(),
+        limit
+    );
+}
