@@ -394,8 +394,7 @@ fn open(path: &Path) -> Result<(Hdf5File, u64), DataError> {
 fn read_limit(len: u64) -> OpenOptions {
     let chunk = len
         .saturating_mul(MAX_PIXELS_PER_BYTE)
-        .max(MIN_PIXEL_CLAIM)
-        .min(MAX_DATASET_BYTES);
+        .clamp(MIN_PIXEL_CLAIM, MAX_DATASET_BYTES);
     OpenOptions::default()
         .with_max_read_bytes(usize::try_from(MAX_DATASET_BYTES).unwrap_or(usize::MAX))
         .with_max_chunk_bytes(usize::try_from(chunk).unwrap_or(usize::MAX))
