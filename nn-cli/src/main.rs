@@ -6,6 +6,7 @@ mod data;
 mod exchange;
 mod gradcheck;
 mod model;
+mod playground;
 use nn_cli::model_file;
 mod plot;
 mod predict;
@@ -73,6 +74,12 @@ enum Command {
     /// Shows a saved model: architecture, parameters, how it was trained.
     #[command(after_help = "Example:\n  nn info faces.nn")]
     Info(using::InfoArgs),
+    /// Serves the TensorFlow playground, trained by this library, on a local page: data sets,
+    /// features, layers, activations, regularisation, live losses and heat maps.
+    #[command(
+        after_help = "Examples:\n  nn playground --open\n  nn playground --port 8080 --folder models/ --settings 'dataset=xor&noise=50&networkShape=1'"
+    )]
+    Playground(playground::PlaygroundArgs),
 }
 
 /// The computing backend and its threads.
@@ -134,6 +141,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => predict::predict(a),
         Command::Gradcheck(a) => gradcheck::run(a),
         Command::Info(a) => using::info(a),
+        Command::Playground(a) => playground::serve(a),
         Command::Export(a) => exchange::export(a),
         Command::Import(a) => exchange::import(a),
     };

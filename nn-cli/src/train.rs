@@ -146,6 +146,12 @@ pub struct TrainArgs {
     /// and, for 2-D data, boundary.png (the decision boundary over the points).
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Train a playground exercise instead, given by the settings of its address (after the
+    /// `#` of `nn playground`'s page, e.g. 'dataset=xor&noise=50&networkShape=1'): the same
+    /// data, network, initial weights and steps as the page, printing the losses the page
+    /// shows; --epochs, --save, --quiet and --json apply, the other options do not.
+    #[arg(long, value_name = "SETTINGS", conflicts_with_all = ["resume", "checkpoint", "model", "plot"])]
+    pub playground: Option<String>,
     #[command(flatten)]
     compute: Compute,
     #[command(flatten)]
@@ -652,6 +658,9 @@ fn save(
 
 /// `nn train`: plan from the arguments, load, build, fit, report, plot, save.
 pub fn run(a: TrainArgs) -> Result<()> {
+    if let Some(settings) = &a.playground {
+        return crate::playground::train(settings, a.epochs, a.save.as_deref(), &a.output);
+    }
     let plan = Plan::from_args(&a)?;
     let mut rng = Rng::seed(a.seed);
     let data = load_data(&a, &plan, &mut rng)?;

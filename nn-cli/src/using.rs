@@ -94,7 +94,16 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     }
     prepare.apply(&mut data)?;
     let x = prepare.tensor(&data)?;
-    let e = trained.network.evaluate(&x, &data.y())?;
+    let e = match data.labels() {
+        // A classifier trained by squared error (the playground's, labels ±1): nn-core's
+        // evaluate treats that loss as regression.
+        Some(labels) if trained.network.loss() == nn_core::Loss::MeanSquaredError => {
+            let k = prepare.classes.len();
+            nn_playground::evaluate_classes(&trained.network, &x, labels, k)
+                .map_err(anyhow::Error::msg)?
+        }
+        _ => trained.network.evaluate(&x, &data.y())?,
+    };
     if a.output.json {
         print_evaluation_json(&e, data.len(), &prepare.classes);
     } else {

@@ -290,3 +290,28 @@ fn layers_too_large_to_allocate_are_refused_before_they_are_built() {
         .to_string();
     assert!(e.contains("parameters") || e.contains("too large"), "{e}");
 }
+
+#[test]
+fn set_parameter_replaces_one_tensor_and_refuses_bad_values() {
+    let mut rng = Rng::seed(3);
+    let mut net = Network::<f64>::builder(&[2])
+        .dense(3)
+        .tanh()
+        .dense(1)
+        .loss(Loss::MeanSquaredError)
+        .build(Reference, &mut rng)
+        .unwrap();
+    let before: Vec<Vec<f64>> = net.parameters().iter().map(|p| p.data().to_vec()).collect();
+    net.set_parameter(2, &[0.25, -0.5, 1.0]).unwrap();
+    let after: Vec<Vec<f64>> = net.parameters().iter().map(|p| p.data().to_vec()).collect();
+    assert_eq!(after[2], [0.25, -0.5, 1.0]);
+    for i in [0, 1, 3] {
+        assert_eq!(after[i], before[i], "tensor {i} must stay");
+    }
+    let err = net.set_parameter(4, &[1.0]).unwrap_err().to_string();
+    assert!(err.contains("does not exist") && err.contains('4'), "{err}");
+    let err = net.set_parameter(3, &[1.0, 2.0]).unwrap_err().to_string();
+    assert!(err.contains("holds 1 values, 2 given"), "{err}");
+    let err = net.set_parameter(3, &[f64::NAN]).unwrap_err().to_string();
+    assert!(err.contains("not a finite value"), "{err}");
+}

@@ -200,6 +200,43 @@ impl<T: Float> Network<T> {
         self.layers.iter().flat_map(|l| l.params()).collect()
     }
 
+    /// Replaces the values of parameter tensor `index` (in the order of
+    /// [`parameters`](Network::parameters): each layer's `W` then `b`) with `values`, e.g. a
+    /// weight a user edited or an initialisation of their own. The optimiser state stays.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if there is no tensor `index`, `values` has another length, or a
+    /// value is not finite.
+    pub fn set_parameter(&mut self, index: usize, values: &[T]) -> Result<()> {
+        let count = self.param_sizes().len();
+        let Some(&len) = self.param_sizes().get(index) else {
+            return Err(Error::Config(format!(
+                "parameter tensor {index} does not exist: the network has {count}"
+            )));
+        };
+        if values.len() != len {
+            return Err(Error::Config(format!(
+                "parameter tensor {index} holds {len} values, {} given",
+                values.len()
+            )));
+        }
+        if let Some(v) = values.iter().find(|v| !v.to_f64().is_finite()) {
+            return Err(Error::Config(format!(
+                "parameter tensor {index}: {} is not a finite value",
+                v.to_f64()
+            )));
+        }
+        let mut i = 0;
+        self.visit_params(&mut |p| {
+            if i == index {
+                p.value.data_mut().copy_from_slice(values);
+            }
+            i += 1;
+        });
+        Ok(())
+    }
+
     /// A one-line-per-layer description: name, output shape, parameter count.
     pub fn summary(&self) -> String {
         let mut s = format!("input {}\n", shape_str(&self.input_shape));
