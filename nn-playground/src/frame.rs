@@ -17,8 +17,8 @@ pub const OUTPUT_SIDE: usize = 100;
 pub const NEURON_SIDE: usize = 25;
 /// Half the side of the square drawn: points in `[−DOMAIN, DOMAIN]²`.
 pub const DOMAIN: f32 = 6.0;
-/// The most loss records a frame carries (evenly thinned beyond).
-pub const MAX_HISTORY: usize = 400;
+/// The most points of the loss chart a frame carries (evenly thinned beyond).
+pub const MAX_CHART: usize = 200;
 
 /// One picture of the session.
 #[derive(Clone, Debug, Serialize)]
@@ -27,8 +27,9 @@ pub struct Frame {
     pub epoch: usize,
     /// The latest losses.
     pub record: Record,
-    /// Losses from the start, at most [`MAX_HISTORY`] of them, evenly spaced.
-    pub history: Vec<Record>,
+    /// The loss chart: `[epoch, train loss, test loss]` from the start, at most
+    /// [`MAX_CHART`] of them, evenly spaced (in f32: the chart needs no more).
+    pub chart: Vec<[f32; 3]>,
     /// The output map ([`OUTPUT_SIDE`]²): the output, or with more than two classes the
     /// confidence of the winning class, `2p − 1`.
     pub output: String,
@@ -59,7 +60,7 @@ impl Frame {
         Ok(Frame {
             epoch: session.epoch(),
             record: *session.history().last().expect("a record at least"),
-            history: thin(session.history()),
+            chart: chart(session.history()),
             output,
             output_classes,
             neurons,
@@ -205,13 +206,15 @@ fn links(session: &Session) -> (Vec<Vec<Vec<f32>>>, Vec<Vec<f32>>) {
     (weights, biases)
 }
 
-/// At most [`MAX_HISTORY`] records, evenly spaced, always with the first and the last.
-fn thin(history: &[Record]) -> Vec<Record> {
-    if history.len() <= MAX_HISTORY {
-        return history.to_vec();
+/// At most [`MAX_CHART`] points of `history`, evenly spaced, always with the first and the
+/// last.
+fn chart(history: &[Record]) -> Vec<[f32; 3]> {
+    let point = |r: &Record| [r.epoch as f32, r.train_loss as f32, r.test_loss as f32];
+    if history.len() <= MAX_CHART {
+        return history.iter().map(point).collect();
     }
     let last = history.len() - 1;
-    (0..MAX_HISTORY)
-        .map(|i| history[i * last / (MAX_HISTORY - 1)])
+    (0..MAX_CHART)
+        .map(|i| point(&history[i * last / (MAX_CHART - 1)]))
         .collect()
 }

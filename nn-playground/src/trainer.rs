@@ -184,6 +184,10 @@ impl Trainer {
         }
     }
 
+    /// The gradient check: a tensor passes when its relative error is below
+    /// [`GRADIENT_TOLERANCE`], or when every difference is below [`nn_core::VANISHING`] (the
+    /// rounding of centred differences: a trained network's tiny gradients, say 1e-5, then
+    /// have relative errors above 1e-7 from rounding alone).
     fn gradient_check(&self) -> Result<Value, String> {
         let report = self.session.gradient_check()?;
         let worst = report.max_relative_error();
@@ -192,10 +196,16 @@ impl Trainer {
             .iter()
             .map(|t| {
                 json!({"layer": t.layer, "name": t.layer_name, "param": t.param,
-                       "relative_error": t.relative_error, "vanishing": t.vanishing})
+                       "relative_error": t.relative_error, "max_abs_diff": t.max_abs_diff,
+                       "passed": tensor_passes(t)})
             })
             .collect();
-        Ok(json!({"max_relative_error": worst, "passed": worst < 1e-7, "tensors": tensors}))
+        let largest_diff = (report.tensors.iter()).fold(0.0f64, |m, t| m.max(t.max_abs_diff));
+        let passed = report.tensors.iter().all(tensor_passes);
+        Ok(
+            json!({"max_relative_error": worst, "max_abs_diff": largest_diff,
+                  "passed": passed, "tensors": tensors}),
+        )
     }
 
     /// Saves the network with its preparation as `<name>.nn` in the folder.
@@ -230,18 +240,26 @@ impl Trainer {
             "data_version": self.data_version,
             "classes": self.session.classes(),
             "message": self.message,
-            "train_command": train_command(s),
+            "train_command": train_command(s, self.session.epoch()),
         })
     }
 
-    /// A frame and the state, as the JSON of one server-sent event.
+    /// A frame and the state, as the JSON of one server-sent event (written from the frame
+    /// itself, so that its f32 values keep their short form).
     pub fn frame_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            state: Value,
+            frame: Option<&'a Frame>,
+            error: Option<String>,
+        }
         let frame = Frame::of(&self.session);
-        let value = match frame {
-            Ok(frame) => json!({"state": self.state(), "frame": frame}),
-            Err(e) => json!({"state": self.state(), "error": e}),
+        let message = Message {
+            state: self.state(),
+            frame: frame.as_ref().ok(),
+            error: frame.as_ref().err().cloned(),
         };
-        value.to_string()
+        serde_json::to_string(&message).expect("a frame serialises")
     }
 
     /// The points, as JSON: `[x₁, x₂, label]` for training and test.
@@ -308,6 +326,14 @@ impl Trainer {
     }
 }
 
+/// The relative error below which a tensor's gradient passes the check, as in the course.
+pub const GRADIENT_TOLERANCE: f64 = 1e-7;
+
+/// Whether one tensor passes the check (see [`Trainer::handle`]'s gradient check).
+pub fn tensor_passes(t: &nn_core::TensorCheck) -> bool {
+    t.relative_error < GRADIENT_TOLERANCE || t.max_abs_diff < nn_core::VANISHING
+}
+
 /// `name.nn`, if `name` is a plain file name (letters, digits, `-`, `_`, `.`, not starting
 /// with a dot, at most [`MAX_NAME`]); `.nn` is added unless it is there.
 ///
@@ -330,7 +356,9 @@ pub fn model_file_name(name: &str) -> Result<String, String> {
     Ok(format!("{stem}.nn"))
 }
 
-/// The `nn train` command that trains the same network on the same data.
-pub fn train_command(s: &Settings) -> String {
-    format!("nn train --playground '{}' --epochs 100", s.to_query())
+/// The `nn train` command that trains the same network on the same data for `epochs` (100
+/// before any).
+pub fn train_command(s: &Settings, epochs: usize) -> String {
+    let epochs = if epochs == 0 { 100 } else { epochs };
+    format!("nn train --playground '{}' --epochs {epochs}", s.to_query())
 }
