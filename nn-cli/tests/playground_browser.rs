@@ -194,6 +194,22 @@ fn start_playground(folder: &Path) -> (Running, String) {
     (Running(child), url)
 }
 
+/// The last JSON line of `nn train --json --playground QUERY --epochs EPOCHS`.
+fn nn_train(query: &str, epochs: u64) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_nn"))
+        .args(["train", "--json", "--playground", query, "--epochs"])
+        .arg(epochs.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().expect("a line")).expect("JSON")
+}
+
 const FRAME_READY: &str =
     "return !!(window.playground && window.playground.frame && window.playground.data);";
 
@@ -254,18 +270,7 @@ fn the_playground_trains_the_circle_exercise_in_a_browser() {
     // `nn train --playground` with the page's settings reaches the losses the page shows.
     let page = browser.run("return [location.hash.slice(1), window.playground.frame.epoch, window.playground.frame.record];");
     let (query, epochs) = (page[0].as_str().unwrap(), page[1].as_u64().unwrap());
-    let out = Command::new(env!("CARGO_BIN_EXE_nn"))
-        .args(["train", "--json", "--playground", query, "--epochs"])
-        .arg(epochs.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last: Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let last = nn_train(query, epochs);
     eprintln!("nn train --playground … --epochs {epochs}: {last}");
     for key in [
         "epoch",
@@ -322,6 +327,57 @@ fn the_playground_trains_the_circle_exercise_in_a_browser() {
     .expect("the library opens the saved model");
     assert_eq!(trained.network.input_shape(), [3]);
     assert_eq!(trained.preparation.classes, ["negative", "positive"]);
+
+    // The lecture's exercise: XOR-like data, noise 50, half for training; one hidden layer
+    // of 1, then 3, then 6 neurons, then a second hidden layer; each played, paused, and its
+    // losses compared with `nn train --playground`.
+    let mut table = Vec::new();
+    for shape in ["1", "3", "6", "6,3"] {
+        browser.open("about:blank");
+        browser.open(&format!(
+            "{url}#dataset=xor&noise=50&percTrainData=50&networkShape={shape}&showTestData=true"
+        ));
+        browser.wait_for(
+            "the xor exercise",
+            &format!("return !!(window.playground.frame && window.playground.params.get('networkShape') === '{shape}' && window.playground.data);"),
+            Duration::from_secs(30),
+        );
+        browser.run("const s = document.getElementById('speed'); s.value = 'max'; s.dispatchEvent(new Event('change')); return true;");
+        browser.click("#play");
+        browser.wait_for(
+            "500 epochs",
+            "return window.playground.frame.epoch >= 500;",
+            TRAINING_BOUND,
+        );
+        browser.click("#play");
+        browser.wait_for(
+            "paused",
+            "return window.playground.state.playing === false;",
+            Duration::from_secs(10),
+        );
+        let page = browser.run("return [location.hash.slice(1), window.playground.frame.epoch, window.playground.frame.record, document.getElementById('test-loss').textContent, document.getElementById('train-loss').textContent];");
+        let last = nn_train(page[0].as_str().unwrap(), page[1].as_u64().unwrap());
+        assert_eq!(
+            last["test_loss"].as_f64(),
+            page[2]["test_loss"].as_f64(),
+            "{shape}"
+        );
+        assert_eq!(
+            last["train_loss"].as_f64(),
+            page[2]["train_loss"].as_f64(),
+            "{shape}"
+        );
+        if shape == "3" {
+            browser.screenshot(&shots.join("playground-xor.png"));
+        }
+        table.push(format!(
+            "| {shape} | {} | {} | {} |",
+            page[1],
+            page[4].as_str().unwrap(),
+            page[3].as_str().unwrap()
+        ));
+    }
+    eprintln!("| hidden layers | epoch | training loss (page) | test loss (page) |\n| --- | --- | --- | --- |\n{}", table.join("\n"));
 
     // More than the original: three classes on the spiral with cross-entropy and Adam.
     let spiral = format!(
