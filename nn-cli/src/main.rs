@@ -2,6 +2,7 @@
 //! experiments) without writing Rust. `nn train` alone trains a small CNN on the built-in face/non-face photos.
 
 mod checkpoint;
+mod course;
 mod data;
 mod exchange;
 mod gradcheck;
@@ -80,6 +81,12 @@ enum Command {
         after_help = "Examples:\n  nn playground --open\n  nn playground --port 8080 --folder models/ --settings 'dataset=xor&noise=50&networkShape=1'"
     )]
     Playground(playground::PlaygroundArgs),
+    /// Runs one of the course's experiments, printing the course's figures beside ours and
+    /// writing its plots as PNG.
+    #[command(
+        after_help = "Examples:\n  nn course planar\n  nn course initialization --out figures/\n  nn course optimization"
+    )]
+    Course(course::CourseArgs),
 }
 
 /// The computing backend and its threads.
@@ -142,6 +149,7 @@ fn main() -> ExitCode {
         Command::Gradcheck(a) => gradcheck::run(a),
         Command::Info(a) => using::info(a),
         Command::Playground(a) => playground::serve(a),
+        Command::Course(a) => course::run(a),
         Command::Export(a) => exchange::export(a),
         Command::Import(a) => exchange::import(a),
     };

@@ -95,9 +95,12 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     prepare.apply(&mut data)?;
     let x = prepare.tensor(&data)?;
     let e = match data.labels() {
-        // A classifier trained by squared error (the playground's, labels ±1): nn-core's
-        // evaluate treats that loss as regression.
-        Some(labels) if trained.network.loss() == nn_core::Loss::MeanSquaredError => {
+        // A playground classifier trained by squared error (labels ±1, a model over points):
+        // nn-core's evaluate treats that loss as regression.
+        Some(labels)
+            if trained.network.loss() == nn_core::Loss::MeanSquaredError
+                && prepare.point_features.is_some() =>
+        {
             let k = prepare.classes.len();
             nn_playground::evaluate_classes(&trained.network, &x, labels, k)
                 .map_err(anyhow::Error::msg)?

@@ -1,6 +1,7 @@
 //! The local web server of `nn playground`: the page (embedded), its JSON commands, and the
 //! frames as server-sent events. It listens on 127.0.0.1 only and answers only requests whose
-//! `Host` (and `Origin`, if any) is itself, so other web sites cannot drive it.
+//! `Host` (and `Origin`, if any) is itself, and forbids framing the page, so other web sites
+//! can neither read its state nor send it commands (a link to it still opens an exercise).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -110,7 +111,18 @@ async fn same_host(State(app): State<App>, request: HttpRequest, next: Next) -> 
             .is_some_and(|h| app.hosts.iter().any(|a| a == h)),
     };
     if host_ok && origin_ok {
-        next.run(request).await
+        let mut response = next.run(request).await;
+        // No other site may frame the page (and have its buttons clicked through it).
+        let headers = response.headers_mut();
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static("DENY"),
+        );
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+        response
     } else {
         let text = format!("this server answers only pages of http://{}", app.hosts[0]);
         (StatusCode::FORBIDDEN, text).into_response()

@@ -17,6 +17,8 @@ use crate::settings::{Activation, LossKind, OptimizerKind, Problem, Regularizati
 pub const INIT_WEIGHT_RANGE: f64 = 0.5;
 /// The initial bias of the original.
 pub const INIT_BIAS: f32 = 0.1;
+/// The most loss records kept: beyond, every other one is dropped (the chart shows 200).
+pub const MAX_RECORDS: usize = 4096;
 /// Mixed into the seed for the initial weights, so that they do not reuse the data's draws.
 const WEIGHT_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -57,6 +59,7 @@ pub struct Session {
     network: Network<f32>,
     rng: Rng,
     history: Vec<Record>,
+    edited: bool,
 }
 
 impl Session {
@@ -86,6 +89,7 @@ impl Session {
             network,
             rng: Rng::seed(0),
             history: Vec::new(),
+            edited: false,
         };
         session.reset();
         Ok(session)
@@ -121,7 +125,9 @@ impl Session {
         self.history.last().map_or(0, |r| r.epoch)
     }
 
-    /// The losses of the initial network and after every epoch.
+    /// The losses of the initial network and after every epoch; when [`MAX_RECORDS`] are
+    /// kept, every other one is dropped, so older epochs are sampled more sparsely (the first
+    /// and the latest are always there).
     pub fn history(&self) -> &[Record] {
         &self.history
     }
@@ -148,35 +154,56 @@ impl Session {
         self.network.reset_optimizer();
         self.rng = Rng::seed(self.settings.seed);
         self.history = vec![self.record(0)];
+        self.edited = false;
     }
 
     /// Takes `settings`: the learning rate, the regularisation and the optimiser change the
     /// training from the next step on, as in the original; the drawing options change
-    /// nothing here; anything else starts the exercise again.
+    /// nothing here; so do the data set, classes and loss of the problem not chosen; anything
+    /// else starts the exercise again. Whether it started again.
     ///
     /// # Errors
     ///
     /// Settings out of range; the session is then unchanged.
-    pub fn change(&mut self, settings: Settings) -> Result<(), String> {
+    pub fn change(&mut self, settings: Settings) -> Result<bool, String> {
         settings.validate()?;
-        let same_exercise = Settings {
-            learning_rate: self.settings.learning_rate,
-            regularization: self.settings.regularization,
-            regularization_rate: self.settings.regularization_rate,
-            optimizer: self.settings.optimizer,
-            show_test_data: self.settings.show_test_data,
-            discretize: self.settings.discretize,
+        let now = &self.settings;
+        let mut same = Settings {
+            learning_rate: now.learning_rate,
+            regularization: now.regularization,
+            regularization_rate: now.regularization_rate,
+            optimizer: now.optimizer,
+            show_test_data: now.show_test_data,
+            discretize: now.discretize,
             ..settings.clone()
-        } == self.settings;
-        if same_exercise {
-            if settings.optimizer != self.settings.optimizer {
-                self.network.reset_optimizer();
+        };
+        match settings.problem {
+            Problem::Regression => {
+                (same.dataset, same.classes, same.loss) = (now.dataset, now.classes, now.loss);
             }
-            self.settings = settings;
-        } else {
-            *self = Session::new(settings)?;
+            Problem::Classification => same.reg_dataset = now.reg_dataset,
         }
-        Ok(())
+        if same != *now {
+            *self = Session::new(settings)?;
+            return Ok(true);
+        }
+        let training_changed = settings.learning_rate != now.learning_rate
+            || settings.regularization != now.regularization
+            || settings.regularization_rate != now.regularization_rate
+            || settings.optimizer != now.optimizer;
+        if settings.optimizer != now.optimizer {
+            self.network.reset_optimizer();
+        }
+        self.edited |= training_changed && self.epoch() > 0;
+        self.settings = settings;
+        Ok(false)
+    }
+
+    /// Whether training was changed on the way (a learning rate, regularisation or optimiser
+    /// changed after the first epoch, or a weight set by hand): the settings alone, as
+    /// `nn train --playground` takes them, then no longer give this network.
+    pub fn edited(&self) -> bool {
+        self.edited
     }
 
     /// The training of one step: one pass over the training points in their order, an
@@ -216,6 +243,14 @@ impl Session {
             .fit(&self.train.x, &self.train.y, &config, &mut self.rng);
         result.map_err(|e| format!("training stopped: {e}"))?;
         let record = self.record(self.epoch() + 1);
+        if self.history.len() >= MAX_RECORDS {
+            // Every other record from the second on: the first and the spacing stay even.
+            let mut i = 0;
+            self.history.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
         self.history.push(record);
         Ok(self.history.last().expect("just pushed"))
     }
@@ -234,9 +269,8 @@ impl Session {
         value: f32,
     ) -> Result<(), String> {
         let tensors = self.network.parameters();
-        let (w, b) = match (tensors.get(2 * layer), tensors.get(2 * layer + 1)) {
-            (Some(w), Some(b)) => (w, b),
-            _ => return Err(format!("there is no layer of links {layer}")),
+        let Some([w, b]) = tensors.chunks_exact(2).nth(layer).map(|p| [p[0], p[1]]) else {
+            return Err(format!("there is no layer of links {layer}"));
         };
         let (outs, ins) = (w.shape()[0], w.shape()[1]);
         let (index, mut values, at) = match from {
@@ -254,6 +288,7 @@ impl Session {
             .map_err(|e| e.to_string())?;
         let epoch = self.epoch();
         *self.history.last_mut().expect("a record at least") = self.record(epoch);
+        self.edited = true;
         Ok(())
     }
 

@@ -193,6 +193,13 @@ impl Settings {
             if IGNORED_KEYS.contains(&key) || key.ends_with("_hide") {
                 continue;
             }
+            if key == "cosX" || key == "cosY" {
+                // The original keeps two features it never shows: off, as its links have them.
+                if parse_bool(key, value)? {
+                    return Err(format!("{key}: the cosine features are not offered (neither does the original's page show them)"));
+                }
+                continue;
+            }
             s.set(key, value)?;
         }
         if let Some(mut list) = features {
@@ -220,7 +227,7 @@ impl Settings {
             "learningRate" => self.learning_rate = parse_number(key, value)?,
             "optimizer" => self.optimizer = parse_optimizer(value)?,
             "loss" => self.loss = parse_loss(value)?,
-            "seed" => self.seed = parse_number(key, value)?,
+            "seed" => self.seed = parse_seed(value),
             "showTestData" => self.show_test_data = parse_bool(key, value)?,
             "discretize" => self.discretize = parse_bool(key, value)?,
             _ => return Err(format!("unknown setting `{key}`")),
@@ -345,6 +352,16 @@ fn percent_decoded(value: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A seed: an integer as it is; anything else (the original writes `0.35035`) hashed to one
+/// (64-bit FNV-1a of its bytes), so that every link has its own, always the same.
+fn parse_seed(value: &str) -> u64 {
+    value.parse().unwrap_or_else(|_| {
+        value.bytes().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    })
 }
 
 fn parse_bool(key: &str, value: &str) -> Result<bool, String> {
@@ -497,13 +514,18 @@ mod tests {
                  &discretize=false&percTrainData=50&x=true&y=true&xTimesY=true&xSquared=false\
                  &ySquared=false&cosX=false&sinX=false&cosY=false&sinY=false&collectStats=false\
                  &problem=classification&initZero=false&hideText=false";
-        let err = Settings::from_query(q).unwrap_err();
-        assert_eq!(err, "unknown setting `cosX`");
-        let s =
-            Settings::from_query(&q.replace("&cosX=false", "").replace("&cosY=false", "")).unwrap();
+        let s = Settings::from_query(q).unwrap();
         assert_eq!(s.activation, Activation::Relu);
         assert_eq!(s.dataset, Playground::Xor);
         assert_eq!((s.noise, s.batch_size, s.seed), (50, 3, 7));
+        let fractional = Settings::from_query(&q.replace("seed=7", "seed=0.35035")).unwrap();
+        assert_eq!(fractional.seed, parse_seed("0.35035"));
+        assert_ne!(fractional.seed, parse_seed("0.35036"));
+        let err = Settings::from_query(&q.replace("cosX=false", "cosX=true")).unwrap_err();
+        assert!(
+            err.starts_with("cosX: the cosine features are not offered"),
+            "{err}"
+        );
         assert_eq!(s.network_shape, [1]);
         assert_eq!(
             s.features,

@@ -18,6 +18,10 @@ use crate::settings::Settings;
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(50);
 /// The original's pace: one epoch per animation frame, about 60 a second.
 pub const ORIGINAL_EPOCHS_PER_SECOND: f64 = 60.0;
+/// The slowest pace the page may ask for, in epochs per second.
+pub const MIN_PACE: f64 = 0.1;
+/// The fastest pace with a limit (`null` is no limit).
+pub const MAX_PACE: f64 = 10_000.0;
 /// The longest name of a saved model.
 pub const MAX_NAME: usize = 64;
 
@@ -128,7 +132,10 @@ impl Trainer {
             Command::Settings { query } => {
                 let settings = Settings::from_query(&query)?;
                 let before = self.session.train().points.data().to_vec();
-                self.session.change(settings)?;
+                if self.session.change(settings)? {
+                    // Started again, as the original's reset: paused.
+                    self.playing = false;
+                }
                 if self.session.train().points.data() != before.as_slice() {
                     self.data_version += 1;
                 }
@@ -144,7 +151,10 @@ impl Trainer {
                 self.playing = false;
                 self.train_one()?;
             }
-            Command::Reset => self.session.reset(),
+            Command::Reset => {
+                self.playing = false;
+                self.session.reset();
+            }
             Command::Regenerate => {
                 let mut settings = self.session.settings().clone();
                 settings.seed = settings.seed.wrapping_add(1);
@@ -152,8 +162,11 @@ impl Trainer {
                 self.data_version += 1;
             }
             Command::Speed { epochs_per_second } => {
-                if epochs_per_second.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
-                    return Err("epochs per second must be above 0, or null for no limit".into());
+                if epochs_per_second.is_some_and(|v| !(MIN_PACE..=MAX_PACE).contains(&v)) {
+                    return Err(format!(
+                        "epochs per second must be from {MIN_PACE} to {MAX_PACE}, or null for \
+                         no limit"
+                    ));
                 }
                 self.epochs_per_second = epochs_per_second;
             }
@@ -167,6 +180,22 @@ impl Trainer {
             Command::Save { name, overwrite } => return self.save(&name, overwrite),
         }
         Ok(self.state())
+    }
+
+    /// Runs `work`, with a panic (a bug: none is known) turned into an error for the page, so
+    /// that the trainer goes on serving; the session is then started again, paused.
+    fn guarded<R>(
+        &mut self,
+        work: impl FnOnce(&mut Trainer) -> Result<R, String>,
+    ) -> Result<R, String> {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
+        result.unwrap_or_else(|_| {
+            self.playing = false;
+            if let Ok(fresh) = Session::new(self.session.settings().clone()) {
+                self.session = fresh;
+            }
+            Err("internal error: the exercise was started again (please report it)".into())
+        })
     }
 
     /// Trains one epoch; a failure pauses and is kept as the message.
@@ -241,6 +270,7 @@ impl Trainer {
             "classes": self.session.classes(),
             "message": self.message,
             "train_command": train_command(s, self.session.epoch()),
+            "edited": self.session.edited(),
         })
     }
 
@@ -297,7 +327,7 @@ impl Trainer {
             match requests.recv_timeout(wait) {
                 Ok(request) => {
                     let version = self.data_version;
-                    let answer = self.handle(request.command);
+                    let answer = self.guarded(|t| t.handle(request.command));
                     let _ = request.reply.send(answer);
                     if self.data_version != version {
                         data.send_replace(Arc::new(self.data_json()));
@@ -313,7 +343,7 @@ impl Trainer {
             if !self.playing {
                 continue;
             }
-            let failed = self.train_one().is_err();
+            let failed = self.guarded(Trainer::train_one).is_err();
             if let Some(rate) = self.epochs_per_second {
                 next_epoch += Duration::from_secs_f64(1.0 / rate);
                 next_epoch = next_epoch.max(Instant::now() - FRAME_INTERVAL);

@@ -132,10 +132,17 @@ fn commands_are_json_and_bad_ones_are_refused() {
         ))
         .unwrap_err();
     assert!(err.contains("no such link"), "{err}");
+    for pace in ["-1", "1e-300", "0", "1e9"] {
+        let text = format!(r#"{{"cmd": "speed", "epochs_per_second": {pace}}}"#);
+        let err = trainer.handle(command(&text)).unwrap_err();
+        assert!(err.contains("from 0.1 to 10000"), "{pace}: {err}");
+    }
     let err = trainer
-        .handle(command(r#"{"cmd": "speed", "epochs_per_second": -1}"#))
+        .handle(command(
+            r#"{"cmd": "weight", "layer": 9223372036854775808, "to": 0, "from": 0, "value": 1}"#,
+        ))
         .unwrap_err();
-    assert!(err.contains("above 0"), "{err}");
+    assert!(err.contains("no layer of links"), "{err}");
     assert_eq!(
         trainer.session().settings(),
         &Settings::default(),
@@ -168,13 +175,43 @@ fn settings_change_training_or_start_again_as_in_the_original() {
     let state = trainer.handle(Command::Settings { query: q }).unwrap();
     assert_eq!(state["epoch"], json!(0));
     assert_eq!(trainer.session().network().parameters()[0].shape(), [3, 2]);
+    assert!(!trainer.session().edited());
+    // Changed training after the first epoch: `nn train` would only approximate it.
+    trainer.handle(Command::Step).unwrap();
+    let q = query(&trainer).replace("optimizer=sgd", "optimizer=adam");
+    let state = trainer.handle(Command::Settings { query: q }).unwrap();
+    assert_eq!(state["edited"], json!(true));
+    // Regression ignores the classification set and the other way round: no restart.
+    let q = query(&trainer).replace("problem=classification", "problem=regression");
+    trainer.handle(Command::Settings { query: q }).unwrap();
+    trainer.handle(Command::Step).unwrap();
+    let q = query(&trainer).replace("dataset=circle", "dataset=spiral");
+    trainer.handle(Command::Play).unwrap();
+    let state = trainer.handle(Command::Settings { query: q }).unwrap();
+    assert_eq!(
+        (state["epoch"].clone(), state["playing"].clone()),
+        (json!(1), json!(true))
+    );
+    let q = query(&trainer).replace("problem=regression", "problem=classification");
+    let state = trainer.handle(Command::Settings { query: q }).unwrap();
+    assert_eq!(
+        (state["epoch"].clone(), state["playing"].clone()),
+        (json!(0), json!(false)),
+        "a restart pauses"
+    );
+    let q = query(&trainer)
+        .replace("dataset=spiral", "dataset=circle")
+        .replace("optimizer=adam", "optimizer=sgd");
+    trainer.handle(Command::Settings { query: q }).unwrap();
     // Reset puts back the same initial weights; open starts a link afresh, paused.
     let start = params(trainer.session().network());
     trainer.handle(Command::Play).unwrap();
     trainer.handle(Command::Step).unwrap();
     assert!(!trainer.playing(), "a single step pauses");
     assert_ne!(params(trainer.session().network()), start);
-    trainer.handle(Command::Reset).unwrap();
+    trainer.handle(Command::Play).unwrap();
+    let state = trainer.handle(Command::Reset).unwrap();
+    assert_eq!(state["playing"], json!(false), "reset pauses");
     assert_eq!(params(trainer.session().network()), start);
     let link = query(&trainer);
     trainer.handle(Command::Step).unwrap();
@@ -189,6 +226,27 @@ fn settings_change_training_or_start_again_as_in_the_original() {
     let state = trainer.handle(Command::Regenerate).unwrap();
     assert_eq!(state["settings"]["seed"], json!(2));
     assert_ne!(trainer.session().train().points.data(), before.as_slice());
+}
+
+#[test]
+fn a_long_run_keeps_a_bounded_history() {
+    let settings = Settings::from_query("networkShape=1&batchSize=30").unwrap();
+    let mut session = Session::new(settings).unwrap();
+    let limit = nn_playground::session::MAX_RECORDS;
+    for _ in 0..limit + 10 {
+        session.step().unwrap();
+    }
+    let history = session.history();
+    assert!(history.len() <= limit, "{}", history.len());
+    assert_eq!(history[0].epoch, 0);
+    assert_eq!(
+        history.last().unwrap().epoch,
+        limit + 10,
+        "the latest is kept"
+    );
+    let frame = Frame::of(&session).unwrap();
+    assert_eq!(frame.chart.len(), nn_playground::frame::MAX_CHART);
+    assert_eq!(frame.chart.last().unwrap()[0], (limit + 10) as f32);
 }
 
 #[test]
@@ -370,7 +428,11 @@ fn the_server_answers_only_its_own_host() {
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         ))
     };
-    assert!(get("/", &host).starts_with("HTTP/1.1 200"));
+    let page = get("/", &host);
+    assert!(page.starts_with("HTTP/1.1 200"));
+    let page = page.to_ascii_lowercase();
+    assert!(page.contains("x-frame-options: deny"), "{page}");
+    assert!(page.contains("content-security-policy: frame-ancestors 'none'"));
     assert!(get("/app.js", &format!("localhost:{}", address.port())).starts_with("HTTP/1.1 200"));
     assert!(get("/", "evil.example").starts_with("HTTP/1.1 403"));
     let body = r#"{"cmd":"step"}"#;

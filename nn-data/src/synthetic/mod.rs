@@ -11,6 +11,7 @@ use nn_core::{Rng, Tensor};
 use crate::Dataset;
 
 mod classes;
+pub mod course;
 mod features;
 mod regression;
 

@@ -79,12 +79,15 @@ async function send(command) {
   try { body = JSON.parse(text); } catch (e) { body = { error: text }; }
   if (!response.ok) { showMessage(body.error || text); throw new Error(body.error || text); }
   showMessage("");
+  // The answer's settings, so that a second click before the next frame builds on the first.
+  if (body.query) view.params = parseQuery(body.query);
   return body;
 }
 function showMessage(text) { document.getElementById("message").textContent = text || ""; }
 
 // Changes settings: each [key, value] replaces the current one, then the server decides.
 function change(...pairs) {
+  if (!view.state) return; // before the first frame there are no settings to change
   const m = new Map(view.params);
   for (const [k, v] of pairs) m.set(k, String(v));
   send({ cmd: "settings", query: queryOf(m) }).catch(() => {});
@@ -202,6 +205,8 @@ function render() {
     if (document.activeElement !== el) el.value = p.get(id);
     document.getElementById(id + "-value").textContent = p.get(id);
   }
+  const speed = document.getElementById("speed");
+  if (document.activeElement !== speed) speed.value = state.epochs_per_second == null ? "max" : String(state.epochs_per_second);
   document.getElementById("classes-control").style.display = s.problem === "classification" ? "" : "none";
   document.getElementById("loss").disabled = s.problem === "regression";
   document.getElementById("showTestData").checked = s.show_test_data;
@@ -214,13 +219,19 @@ function render() {
   setLoss("test-loss", r.test_loss); setLoss("train-loss", r.train_loss);
   document.getElementById("accuracy").textContent = r.test_accuracy == null ? "" :
     `Accuracy: test ${(100 * r.test_accuracy).toFixed(1)} %, training ${(100 * r.train_accuracy).toFixed(1)} %`;
-  document.getElementById("train-command").textContent = state.train_command;
+  document.getElementById("train-command").textContent = state.train_command +
+    (state.edited ? "\n(approximately: the training or a weight was changed on the way)" : "");
   if (state.message) showMessage(state.message);
   drawOutput();
   drawChart();
   drawNetwork();
 }
-function setLoss(id, v) { const el = document.getElementById(id); el.textContent = v.toFixed(3); el.dataset.value = v; }
+function setLoss(id, v) {
+  const el = document.getElementById(id);
+  const finite = typeof v === "number" && Number.isFinite(v); // JSON writes NaN as null
+  el.textContent = finite ? v.toFixed(3) : "–";
+  el.dataset.value = finite ? v : "NaN";
+}
 
 function drawOutput() {
   const { state, frame, data } = view;
@@ -315,11 +326,14 @@ function showHover(c) {
   if (!maps || !maps[j]) { big.style.display = "none"; return; }
   drawMap(big, decode(maps[j]), null, false);
   big.style.display = "block";
-  big.style.left = (parseFloat(c.style.left) + 50) + "px";
-  big.style.top = (parseFloat(c.style.top) + 50) + "px";
+  const left = parseFloat(c.style.left), box = document.getElementById("network");
+  big.style.left = (left > box.clientWidth / 2 ? left - 170 : left + 50) + "px";
+  big.style.top = Math.max(0, parseFloat(c.style.top) - 60) + "px";
 }
 
 function buildNetwork(box, svg, layers, active, colX, rowY) {
+  view.hover = null;
+  document.getElementById("hover-map").style.display = "none";
   for (const el of [...box.querySelectorAll(".neuron, .feature-label, .neuron-buttons, .neuron-count")]) el.remove();
   svg.innerHTML = "";
   const centres = [];
