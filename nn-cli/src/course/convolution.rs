@@ -146,10 +146,18 @@ fn pool_backward_loops(
 pub fn run(seed: u64) -> Result<()> {
     let mut rng = Rng::seed(seed);
     let mut table = Table::new();
-    // conv_single_step: one 4×4×3 slice, one filter.
-    let slice = random(&[1, 4, 4, 3], &mut rng);
-    let w = random(&[1, 4, 4, 3], &mut rng);
-    let b = random(&[1], &mut rng);
+    single_step(&mut rng, &mut table)?;
+    convolution(&mut rng, &mut table)?;
+    pooling(&mut rng, &mut table)?;
+    table.print();
+    Ok(())
+}
+
+/// `conv_single_step`: one 4×4×3 slice, one filter.
+fn single_step(rng: &mut Rng, table: &mut Table) -> Result<()> {
+    let slice = random(&[1, 4, 4, 3], rng);
+    let w = random(&[1, 4, 4, 3], rng);
+    let b = random(&[1], rng);
     let by_hand: f64 = slice
         .data()
         .iter()
@@ -167,9 +175,14 @@ pub fn run(seed: u64) -> Result<()> {
         format!("{:.1e}", (z - by_hand).abs()),
     );
 
-    // conv_forward: A_prev (2, 5, 7, 4), W (3, 3, 4, 8) [ours (8, 3, 3, 4)], pad 1, stride 2.
-    let x = random(&[2, 5, 7, 4], &mut rng);
-    let (w, b) = (random(&[8, 3, 3, 4], &mut rng), random(&[8], &mut rng));
+    Ok(())
+}
+
+/// `conv_forward`: A_prev (2, 5, 7, 4), W (3, 3, 4, 8) [ours (8, 3, 3, 4)], pad 1, stride 2;
+/// then `conv_backward` of `dZ = Z`, as the course does.
+fn convolution(rng: &mut Rng, table: &mut Table) -> Result<()> {
+    let x = random(&[2, 5, 7, 4], rng);
+    let (w, b) = (random(&[8, 3, 3, 4], rng), random(&[8], rng));
     let config = Conv2dConfig::new(8, 3, Padding::uniform(1)).stride(2, 2);
     let mut conv = Conv2d::from_params([5, 7, 4], config, w.clone(), b.clone())?;
     conv.forward(&Reference, &x, Mode::Eval)?;
@@ -183,7 +196,6 @@ pub fn run(seed: u64) -> Result<()> {
         format!("{:.1e}", max_diff(zt.data(), &loops)),
     );
 
-    // conv_backward of dZ = Z, as the course does.
     conv.backward(&Reference, &x, &zt, true)?;
     let da = conv.input_grad().clone();
     let mut grads = Vec::new();
@@ -206,8 +218,13 @@ pub fn run(seed: u64) -> Result<()> {
         format!("{:.1e}", max_diff(grads[1].data(), &db_sum)),
     );
 
-    // Pooling: A_prev (2, 5, 5, 3), f = 3, stride 1; backward on A_prev (5, 5, 3, 2), f = 2, stride 1.
-    let x = random(&[2, 5, 5, 3], &mut rng);
+    Ok(())
+}
+
+/// Pooling: forward on A_prev (2, 5, 5, 3), f = 3, stride 1; backward on A_prev (5, 5, 3, 2),
+/// f = 2, stride 1.
+fn pooling(rng: &mut Rng, table: &mut Table) -> Result<()> {
+    let x = random(&[2, 5, 5, 3], rng);
     let mut maxp = MaxPool2d::<f64>::new([5, 5, 3], [3, 3], [1, 1])?;
     let mut avgp = AvgPool2d::<f64>::new([5, 5, 3], [3, 3], [1, 1])?;
     maxp.forward(&Reference, &x, Mode::Eval)?;
@@ -222,8 +239,8 @@ pub fn run(seed: u64) -> Result<()> {
             max_diff(avgp.output().data(), &pool_loops(&x, 3, 1, false))
         ),
     );
-    let x = random(&[5, 5, 3, 2], &mut rng);
-    let dy = random(&[5, 4, 2, 2], &mut rng);
+    let x = random(&[5, 5, 3, 2], rng);
+    let dy = random(&[5, 4, 2, 2], rng);
     let mut results = Vec::new();
     for max in [true, false] {
         let (dx, name) = if max {
