@@ -31,7 +31,7 @@ use nn_simd::Simd;
     name = "nn",
     version,
     about,
-    after_help = "Examples:\n  nn train                                  # a CNN on the built-in faces\n  nn train --data xor --model mlp:8 --save xor.nn\n  nn train --data iris.csv --label species --save iris.nn\n  nn train --data data/mnist5k --model cnn --epochs 3 --save mnist.nn\n  nn eval mnist.nn --data data/mnist5k\n  nn predict faces.nn photo.jpg\n  nn info faces.nn\n  nn export faces.nn faces-torch/          # model.safetensors + model.py for PyTorch\n  nn import tuned.safetensors --model faces.nn --save tuned.nn"
+    after_help = "Examples:\n  nn train                                  # a CNN on the built-in faces\n  nn train --data xor --model mlp:8 --save xor.nn\n  nn train --data iris.csv --label species --save iris.nn\n  nn train --data data/mnist5k --model cnn --epochs 3 --save mnist.nn\n  nn eval mnist.nn --data data/mnist5k\n  nn predict faces.nn photo.jpg\n  nn info faces.nn\n  nn export faces.nn faces-torch/          # model.safetensors + model.py for PyTorch\n  nn import tuned.safetensors --model faces.nn --save tuned.nn\n  nn playground --open                      # the TensorFlow playground, trained by nn\n  nn course planar                          # a lecture's experiment, course | ours"
 )]
 struct Cli {
     #[command(subcommand)]

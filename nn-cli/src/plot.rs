@@ -139,7 +139,10 @@ pub fn cost_curves(
             .draw()
             .map_err(err)?;
         for ((name, costs), colour) in series.iter().zip(colours.iter().cycle()) {
-            let points = costs.iter().enumerate().map(|(i, &c)| (i * every, c));
+            // A diverged run's infinite or NaN costs are left out, not drawn off the chart.
+            let points = (costs.iter().enumerate())
+                .filter(|(_, c)| c.is_finite())
+                .map(|(i, &c)| (i * every, c));
             chart
                 .draw_series(LineSeries::new(points, colour.stroke_width(2)))
                 .map_err(err)?

@@ -38,7 +38,7 @@ fn course(name: &str) -> (Vec<[String; 3]>, tempfile::TempDir) {
 
 /// The percentages in a cell, in order.
 fn percents(cell: &str) -> Vec<f64> {
-    cell.split('%')
+    cell.split(['%', '–'])
         .filter_map(|part| part.rsplit(' ').find(|w| !w.is_empty())?.parse().ok())
         .collect()
 }
@@ -108,6 +108,7 @@ fn gradient_checking_passes_and_catches_the_planted_bug() {
 #[test]
 fn convolution_steps_agree_with_the_loops() {
     let (rows, _) = course("convolution");
+    assert_eq!(rows.len(), 6, "{rows:?}");
     assert_eq!(rows[1][2], "(2, 3, 4, 8)");
     for row in [&rows[0], &rows[2], &rows[3], &rows[4], &rows[5]] {
         for number in row[2].split(" / ") {
@@ -122,11 +123,14 @@ fn regularization_and_logistic_regression_run() {
     let (rows, out) = course("regularization");
     assert_eq!(rows.len(), 3);
     let [none, l2, dropout] = [0, 1, 2].map(|i| percents(&rows[i][2]));
+    // What the README says of seed 1: L2 fits the training set less closely and the test set
+    // better; dropout trains and tests about as well as no regularisation.
     assert!(
         none[0] >= l2[0],
         "L2 fits the training set less closely: {none:?} {l2:?}"
     );
-    assert!(dropout[1] > 75.0 && l2[1] > 75.0, "{l2:?} {dropout:?}");
+    assert!(l2[1] >= none[1], "and the test set better: {none:?} {l2:?}");
+    assert!(dropout[1] > 90.0 && none[1] > 90.0, "{none:?} {dropout:?}");
     assert_eq!(
         png_files(&out),
         ["regularization-boundaries.png", "regularization-costs.png"]

@@ -18,8 +18,20 @@ fn mean(t: &Tensor<f64>) -> f64 {
     t.data().iter().sum::<f64>() / t.len().max(1) as f64
 }
 
+/// The largest `|a − b|`; infinite when the lengths differ, NaN when any entry is NaN, so a
+/// missing or broken output never reads as agreement.
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
+    if a.len() != b.len() {
+        return f64::INFINITY;
+    }
+    a.iter().zip(b).fold(0.0, |m, (x, y)| {
+        let d = (x - y).abs();
+        if d.is_nan() || d > m {
+            d
+        } else {
+            m
+        }
+    })
 }
 
 fn shape(t: &Tensor<f64>) -> String {
@@ -70,6 +82,42 @@ fn conv_loops(
     z
 }
 
+/// The course's `conv_backward` as loops: `dW[f, a, b, c] = Σ dZ[i, h, w, f]·A_pad[i, h·s + a,
+/// w·s + b, c]`, and `dA_pad[i, h·s + a, w·s + b, c] += W[f, a, b, c]·dZ[i, h, w, f]` with the
+/// padding cropped off.
+fn conv_backward_loops(
+    x: &Tensor<f64>,
+    w: &Tensor<f64>,
+    dz: &Tensor<f64>,
+    pad: usize,
+    stride: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let s = x.shape();
+    let (f, k, c) = (w.shape()[0], w.shape()[1], w.shape()[3]);
+    let o = dz.shape();
+    let (mut da, mut dw) = (vec![0.0; x.len()], vec![0.0; w.len()]);
+    for (i, h, v, g) in (0..o[0]).flat_map(|i| {
+        (0..o[1]).flat_map(move |h| (0..o[2]).flat_map(move |v| (0..f).map(move |g| (i, h, v, g))))
+    }) {
+        let grad = dz.data()[((i * o[1] + h) * o[2] + v) * o[3] + g];
+        for (a, bb, ch) in
+            (0..k).flat_map(|a| (0..k).flat_map(move |bb| (0..c).map(move |ch| (a, bb, ch))))
+        {
+            let (row, col) = (
+                (h * stride + a) as isize - pad as isize,
+                (v * stride + bb) as isize - pad as isize,
+            );
+            let wi = ((g * k + a) * k + bb) * c + ch;
+            dw[wi] += grad * at(x, i, row, col, ch);
+            if row >= 0 && col >= 0 && (row as usize) < s[1] && (col as usize) < s[2] {
+                da[((i * s[1] + row as usize) * s[2] + col as usize) * s[3] + ch] +=
+                    grad * w.data()[wi];
+            }
+        }
+    }
+    (da, dw)
+}
+
 /// Pooling forward as loops (`max`: the largest, else the mean of each `k × k` window).
 fn pool_loops(x: &Tensor<f64>, k: usize, stride: usize, max: bool) -> Vec<f64> {
     let s = x.shape();
@@ -100,8 +148,10 @@ fn pool_loops(x: &Tensor<f64>, k: usize, stride: usize, max: bool) -> Vec<f64> {
     y
 }
 
-/// Pooling backward as loops: each window's gradient to its maximum (the course's mask), or
-/// spread evenly over it (`distribute_value`).
+/// Pooling backward as loops: each window's gradient to its maximum, or spread evenly over it
+/// (the course's `distribute_value`). On a tie the first maximum takes it, as our layer (and
+/// PyTorch) do; the course's mask (`x == max`) would give it to every tied one. The random
+/// inputs here have no ties.
 fn pool_backward_loops(
     x: &Tensor<f64>,
     dy: &Tensor<f64>,
@@ -212,10 +262,16 @@ fn convolution(rng: &mut Rng, table: &mut Table) -> Result<()> {
         shape(&grads[1]),
         mean(&grads[1])
     );
+    let (da_loops, dw_loops) = conv_backward_loops(&x, &w, &zt, 1, 2);
     table.row(
-        "conv_backward: db − Σ dZ (largest difference)",
+        "conv_backward: dA_prev / dW / db against the loops (largest difference)",
         "—",
-        format!("{:.1e}", max_diff(grads[1].data(), &db_sum)),
+        format!(
+            "{:.1e} / {:.1e} / {:.1e}",
+            max_diff(da.data(), &da_loops),
+            max_diff(grads[0].data(), &dw_loops),
+            max_diff(grads[1].data(), &db_sum)
+        ),
     );
 
     Ok(())
@@ -265,6 +321,5 @@ fn pooling(rng: &mut Rng, table: &mut Table) -> Result<()> {
         "—",
         format!("{:.1e} / {:.1e}", results[0], results[1]),
     );
-    table.print();
     Ok(())
 }

@@ -71,11 +71,11 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
         &series,
     )?;
     let panels: Vec<(&str, &Network<f32>)> = nets.iter().map(|(n, net)| (*n, net)).collect();
-    let labels = test_set.labels().expect("classes");
+    let labels = train_set.labels().expect("classes");
     plot::boundary_grid(
         &figure(out, "regularization-boundaries.png"),
         &panels,
-        test_set.x(),
+        train_set.x(),
         labels,
         3,
     )?;

@@ -117,6 +117,14 @@ mod tests {
         assert!(f.x().data().chunks(2).all(|p| p[0].hypot(p[1]) < 5.2));
         let c = circles(300, 0.0, 0.8, &mut rng);
         assert_eq!(c.class_counts(), [150, 150]);
+        // Evenly spaced without the end point (scikit-learn's `endpoint=False`): no point twice.
+        let mut outer: Vec<(i64, i64)> = (c.x().data().chunks(2).zip(c.labels().unwrap()))
+            .filter(|(_, &l)| l == 0)
+            .map(|(p, _)| ((p[0] * 1e5).round() as i64, (p[1] * 1e5).round() as i64))
+            .collect();
+        outer.sort_unstable();
+        outer.dedup();
+        assert_eq!(outer.len(), 150);
         for (p, &l) in c.x().data().chunks(2).zip(c.labels().unwrap()) {
             let r = p[0].hypot(p[1]);
             assert!((r - if l == 0 { 1.0 } else { 0.8 }).abs() < 1e-6, "{r} {l}");
