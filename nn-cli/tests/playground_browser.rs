@@ -158,6 +158,21 @@ impl Browser {
         }
     }
 
+    /// Presses pause (the play button while playing) and waits until the page shows it.
+    fn pause(&self) {
+        self.click("#play");
+        self.wait_for(
+            "paused",
+            "return window.playground.state.playing === false;",
+            Duration::from_secs(10),
+        );
+    }
+
+    /// Chooses "as fast as it goes" in the speed menu.
+    fn full_speed(&self) {
+        self.run("const s = document.getElementById('speed'); s.value = 'max'; s.dispatchEvent(new Event('change')); return true;");
+    }
+
     fn screenshot(&self, path: &Path) {
         let png = self.request("GET", "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD
@@ -260,12 +275,7 @@ fn the_playground_trains_the_circle_exercise_in_a_browser() {
         shown[0], shown[1], shown[2]
     );
     browser.screenshot(&shots.join("playground-circle.png"));
-    browser.click("#play");
-    browser.wait_for(
-        "paused",
-        "return window.playground.state.playing === false;",
-        Duration::from_secs(10),
-    );
+    browser.pause();
 
     // `nn train --playground` with the page's settings reaches the losses the page shows.
     let page = browser.run("return [location.hash.slice(1), window.playground.frame.epoch, window.playground.frame.record];");
@@ -342,19 +352,14 @@ fn the_playground_trains_the_circle_exercise_in_a_browser() {
             &format!("return !!(window.playground.frame && window.playground.params.get('networkShape') === '{shape}' && window.playground.data);"),
             Duration::from_secs(30),
         );
-        browser.run("const s = document.getElementById('speed'); s.value = 'max'; s.dispatchEvent(new Event('change')); return true;");
+        browser.full_speed();
         browser.click("#play");
         browser.wait_for(
             "500 epochs",
             "return window.playground.frame.epoch >= 500;",
             TRAINING_BOUND,
         );
-        browser.click("#play");
-        browser.wait_for(
-            "paused",
-            "return window.playground.state.playing === false;",
-            Duration::from_secs(10),
-        );
+        browser.pause();
         let page = browser.run("return [location.hash.slice(1), window.playground.frame.epoch, window.playground.frame.record, document.getElementById('test-loss').textContent, document.getElementById('train-loss').textContent];");
         let last = nn_train(page[0].as_str().unwrap(), page[1].as_u64().unwrap());
         assert_eq!(
@@ -390,19 +395,14 @@ fn the_playground_trains_the_circle_exercise_in_a_browser() {
         "return !!(window.playground.frame && window.playground.state.classes.length === 3);",
         Duration::from_secs(30),
     );
-    browser.run("const s = document.getElementById('speed'); s.value = 'max'; s.dispatchEvent(new Event('change')); return true;");
+    browser.full_speed();
     browser.click("#play");
     let learnt = browser.wait_for(
         "the spiral learnt",
         "return window.playground.frame.epoch >= 300;",
         TRAINING_BOUND,
     );
-    browser.click("#play");
-    browser.wait_for(
-        "paused",
-        "return window.playground.state.playing === false;",
-        Duration::from_secs(10),
-    );
+    browser.pause();
     eprintln!("spiral: 300 epochs after {learnt:.1?}");
     browser.screenshot(&shots.join("playground-spiral.png"));
     let spiral_loss = browser.run("return [window.playground.frame.epoch, window.playground.frame.record.test_loss, window.playground.frame.record.test_accuracy];");

@@ -382,8 +382,8 @@ pub fn class_targets(labels: &[usize], outputs: usize, loss: Loss) -> Tensor<f32
 }
 
 /// The loss, accuracy and confusion matrix of a classifier of `k` classes on `(x, labels)`,
-/// whatever its loss: for the squared error (which nn-core's `evaluate` treats as
-/// regression) the class is the output's sign, or its largest entry.
+/// whatever its loss: nn-core's `evaluate` for cross-entropy; for the squared error (which
+/// it treats as regression) the class is the output's sign, or its largest entry.
 ///
 /// # Errors
 ///
@@ -396,18 +396,15 @@ pub fn evaluate_classes(
 ) -> Result<Evaluation, String> {
     let outputs = network.outputs();
     let y = class_targets(labels, outputs, network.loss());
-    let loss = network.evaluate(x, &y).map_err(|e| e.to_string())?.loss;
+    let evaluation = network.evaluate(x, &y).map_err(|e| e.to_string())?;
+    if network.loss() != Loss::MeanSquaredError {
+        // Cross-entropy: nn-core counts the classes itself, in the same pass.
+        return Ok(evaluation);
+    }
+    let loss = evaluation.loss;
     let p = network.predict_proba(x).map_err(|e| e.to_string())?;
-    let threshold = if network.loss() == Loss::MeanSquaredError {
-        0.0
-    } else {
-        0.5
-    };
     let predicted: Vec<usize> = if outputs == 1 {
-        p.data()
-            .iter()
-            .map(|&v| usize::from(v > threshold))
-            .collect()
+        p.data().iter().map(|&v| usize::from(v > 0.0)).collect()
     } else {
         (0..p.rows()).map(|i| argmax(p.row(i))).collect()
     };

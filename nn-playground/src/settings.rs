@@ -213,20 +213,20 @@ impl Settings {
     /// Sets one key of the URL form.
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "problem" => self.problem = parse_problem(value)?,
-            "dataset" => self.dataset = parse_dataset(value)?,
-            "regDataset" => self.reg_dataset = parse_reg_dataset(value)?,
+            "problem" => self.problem = parse_name(key, value, &PROBLEMS)?,
+            "dataset" => self.dataset = parse_name(key, value, &DATASETS)?,
+            "regDataset" => self.reg_dataset = parse_name(key, value, &REG_DATASETS)?,
             "classes" => self.classes = parse_number(key, value)?,
             "noise" => self.noise = parse_number(key, value)?,
             "percTrainData" => self.perc_train_data = parse_number(key, value)?,
             "batchSize" => self.batch_size = parse_number(key, value)?,
             "networkShape" => self.network_shape = parse_shape(value)?,
-            "activation" => self.activation = parse_activation(value)?,
-            "regularization" => self.regularization = parse_regularization(value)?,
+            "activation" => self.activation = parse_name(key, value, &ACTIVATIONS)?,
+            "regularization" => self.regularization = parse_name(key, value, &REGULARIZATIONS)?,
             "regularizationRate" => self.regularization_rate = parse_number(key, value)?,
             "learningRate" => self.learning_rate = parse_number(key, value)?,
-            "optimizer" => self.optimizer = parse_optimizer(value)?,
-            "loss" => self.loss = parse_loss(value)?,
+            "optimizer" => self.optimizer = parse_name(key, value, &OPTIMIZERS)?,
+            "loss" => self.loss = parse_name(key, value, &LOSSES)?,
             "seed" => self.seed = parse_seed(value),
             "showTestData" => self.show_test_data = parse_bool(key, value)?,
             "discretize" => self.discretize = parse_bool(key, value)?,
@@ -239,23 +239,23 @@ impl Settings {
     pub fn to_query(&self) -> String {
         let shape: Vec<String> = self.network_shape.iter().map(usize::to_string).collect();
         let mut parts = vec![
-            format!("problem={}", problem_name(self.problem)),
-            format!("dataset={}", dataset_name(self.dataset)),
-            format!("regDataset={}", reg_dataset_name(self.reg_dataset)),
+            format!("problem={}", name_of(self.problem, &PROBLEMS)),
+            format!("dataset={}", name_of(self.dataset, &DATASETS)),
+            format!("regDataset={}", name_of(self.reg_dataset, &REG_DATASETS)),
             format!("classes={}", self.classes),
             format!("noise={}", self.noise),
             format!("percTrainData={}", self.perc_train_data),
             format!("batchSize={}", self.batch_size),
             format!("networkShape={}", shape.join(",")),
-            format!("activation={}", activation_name(self.activation)),
+            format!("activation={}", name_of(self.activation, &ACTIVATIONS)),
             format!(
                 "regularization={}",
-                regularization_name(self.regularization)
+                name_of(self.regularization, &REGULARIZATIONS)
             ),
             format!("regularizationRate={}", self.regularization_rate),
             format!("learningRate={}", self.learning_rate),
-            format!("optimizer={}", optimizer_name(self.optimizer)),
-            format!("loss={}", loss_name(self.loss)),
+            format!("optimizer={}", name_of(self.optimizer, &OPTIMIZERS)),
+            format!("loss={}", name_of(self.loss, &LOSSES)),
             format!("seed={}", self.seed),
             format!("showTestData={}", self.show_test_data),
             format!("discretize={}", self.discretize),
@@ -442,49 +442,6 @@ const LOSSES: [(&str, LossKind); 2] = [
     ("square", LossKind::Square),
     ("cross_entropy", LossKind::CrossEntropy),
 ];
-
-fn parse_problem(v: &str) -> Result<Problem, String> {
-    parse_name("problem", v, &PROBLEMS)
-}
-fn parse_dataset(v: &str) -> Result<Playground, String> {
-    parse_name("dataset", v, &DATASETS)
-}
-fn parse_reg_dataset(v: &str) -> Result<PlaygroundRegression, String> {
-    parse_name("regDataset", v, &REG_DATASETS)
-}
-fn parse_activation(v: &str) -> Result<Activation, String> {
-    parse_name("activation", v, &ACTIVATIONS)
-}
-fn parse_regularization(v: &str) -> Result<Regularization, String> {
-    parse_name("regularization", v, &REGULARIZATIONS)
-}
-fn parse_optimizer(v: &str) -> Result<OptimizerKind, String> {
-    parse_name("optimizer", v, &OPTIMIZERS)
-}
-fn parse_loss(v: &str) -> Result<LossKind, String> {
-    parse_name("loss", v, &LOSSES)
-}
-fn problem_name(v: Problem) -> &'static str {
-    name_of(v, &PROBLEMS)
-}
-fn dataset_name(v: Playground) -> &'static str {
-    name_of(v, &DATASETS)
-}
-fn reg_dataset_name(v: PlaygroundRegression) -> &'static str {
-    name_of(v, &REG_DATASETS)
-}
-fn activation_name(v: Activation) -> &'static str {
-    name_of(v, &ACTIVATIONS)
-}
-fn regularization_name(v: Regularization) -> &'static str {
-    name_of(v, &REGULARIZATIONS)
-}
-fn optimizer_name(v: OptimizerKind) -> &'static str {
-    name_of(v, &OPTIMIZERS)
-}
-fn loss_name(v: LossKind) -> &'static str {
-    name_of(v, &LOSSES)
-}
 
 #[cfg(test)]
 mod tests {

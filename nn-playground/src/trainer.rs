@@ -131,12 +131,10 @@ impl Trainer {
         match command {
             Command::Settings { query } => {
                 let settings = Settings::from_query(&query)?;
-                let before = self.session.train().points.data().to_vec();
                 if self.session.change(settings)? {
-                    // Started again, as the original's reset: paused.
+                    // Started again, as the original's reset: paused, with its data drawn
+                    // again (the page fetches them anew).
                     self.playing = false;
-                }
-                if self.session.train().points.data() != before.as_slice() {
                     self.data_version += 1;
                 }
             }

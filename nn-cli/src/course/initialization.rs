@@ -9,8 +9,7 @@ use nn_core::{FitConfig, Init, Loss, Network, Optimizer, Rng};
 use nn_data::synthetic::course::circles;
 use nn_simd::Simd;
 
-use super::{accuracy, every, figure, percent, train, Table};
-use crate::plot;
+use super::{accuracy, comparison_figures, percent, train, Table};
 
 /// How the weights start.
 #[derive(Clone, Copy)]
@@ -52,8 +51,7 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
     let test_set = circles(100, 0.05, 0.8, &mut Rng::seed(seed + 1000));
     let config = FitConfig::new(Optimizer::gradient_descent(0.01)).iterations(15_000);
     let mut table = Table::new();
-    let mut nets = Vec::new();
-    let mut curves = Vec::new();
+    let mut compared = Vec::new();
     let starts = [
         ("zeros", Start::Zeros, "50 % / 50 %"),
         ("large random (×10)", Start::Large, "83 % / 86 %"),
@@ -68,26 +66,10 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
             percent(accuracy(&net, &test_set)?)
         );
         table.row(format!("{name}: train / test accuracy"), course, ours);
-        curves.push((name, every(&costs, 100)));
-        nets.push((name, net));
+        compared.push((name, costs, net));
     }
-    let series: Vec<(&str, &[f64])> = curves.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    plot::cost_curves(
-        &figure(out, "initialization-costs.png"),
-        "cost, gradient descent 0.01",
-        "iteration",
-        100,
-        &series,
-    )?;
-    let panels: Vec<(&str, &Network<f32>)> = nets.iter().map(|(n, net)| (*n, net)).collect();
-    let labels = train_set.labels().expect("classes");
-    plot::boundary_grid(
-        &figure(out, "initialization-boundaries.png"),
-        &panels,
-        train_set.x(),
-        labels,
-        3,
-    )?;
+    let figures = ("cost, gradient descent 0.01", "iteration", 100);
+    comparison_figures(out, "initialization", figures, &compared, &train_set)?;
     table.print();
     Ok(())
 }

@@ -16,6 +16,8 @@ use clap::{Args, ValueEnum};
 use nn_core::{FitConfig, Network, Tensor};
 use nn_data::Dataset;
 
+use crate::plot;
+
 /// Options of `nn course`.
 #[derive(Args, Debug)]
 pub struct CourseArgs {
@@ -102,12 +104,33 @@ fn percent(fraction: f64) -> String {
     format!("{:.1} %", 100.0 * fraction)
 }
 
-/// The accuracy of `net` on `data` (its points and labels).
+/// The accuracy of `net` on `data` (its points and labels), as `Network::evaluate` counts it.
 fn accuracy(net: &Network<f32>, data: &Dataset) -> Result<f64> {
-    let predicted = net.predict(data.x())?;
+    let accuracy = net.evaluate(data.x(), &data.y())?.accuracy;
+    Ok(accuracy.expect("a classifier"))
+}
+
+/// Writes the figures of a comparison: `<stem>-costs.png`, the cost curve of each run (every
+/// `every`-th point), and `<stem>-boundaries.png`, their decision boundaries over `data`.
+fn comparison_figures(
+    out: &Path,
+    stem: &str,
+    (title, x_desc, every): (&str, &str, usize),
+    runs: &[(&str, Vec<f64>, Network<f32>)],
+    data: &Dataset,
+) -> Result<()> {
+    let curves: Vec<Vec<f64>> = runs.iter().map(|r| self::every(&r.1, every)).collect();
+    let series: Vec<(&str, &[f64])> = runs
+        .iter()
+        .zip(&curves)
+        .map(|(r, c)| (r.0, c.as_slice()))
+        .collect();
+    let costs = figure(out, &format!("{stem}-costs.png"));
+    plot::cost_curves(&costs, title, x_desc, every, &series)?;
+    let panels: Vec<(&str, &Network<f32>)> = runs.iter().map(|r| (r.0, &r.2)).collect();
     let labels = data.labels().expect("a classification set");
-    let right = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
-    Ok(right as f64 / labels.len().max(1) as f64)
+    let boundaries = figure(out, &format!("{stem}-boundaries.png"));
+    plot::boundary_grid(&boundaries, &panels, data.x(), labels, 3)
 }
 
 /// Trains `net` on `data` with `config`; the cost of every epoch.

@@ -11,8 +11,7 @@ use nn_data::synthetic::course::moons;
 use nn_simd::Simd;
 use rayon::prelude::*;
 
-use super::{accuracy, every, figure, percent, train, Table};
-use crate::plot;
+use super::{accuracy, comparison_figures, percent, train, Table};
 
 /// The `[2, 5, 2, 1]` network, He's initialisation from `seed`.
 fn network(seed: u64) -> Result<Network<f32>> {
@@ -45,8 +44,7 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
         ("Adam", Optimizer::adam(lr), "94 %"),
     ];
     let mut table = Table::new();
-    let mut nets = Vec::new();
-    let mut curves = Vec::new();
+    let mut compared = Vec::new();
     for (name, optimizer, course) in methods {
         let config = FitConfig::new(optimizer).epochs(10_000).batch_size(64);
         // The starts are independent (each its own seed): trained side by side.
@@ -66,26 +64,14 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
             course,
             format!("{} (all: {})", percent(median), all.join(", ")),
         );
-        curves.push((name, every(&costs, 100)));
-        nets.push((name, net));
+        compared.push((name, costs, net));
     }
-    let series: Vec<(&str, &[f64])> = curves.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    plot::cost_curves(
-        &figure(out, "optimization-costs.png"),
+    let figures = (
         "cost (the median start), batches of 64, lr 0.0007",
         "epoch",
         100,
-        &series,
-    )?;
-    let panels: Vec<(&str, &Network<f32>)> = nets.iter().map(|(n, net)| (*n, net)).collect();
-    let labels = data.labels().expect("classes");
-    plot::boundary_grid(
-        &figure(out, "optimization-boundaries.png"),
-        &panels,
-        data.x(),
-        labels,
-        3,
-    )?;
+    );
+    comparison_figures(out, "optimization", figures, &compared, &data)?;
     table.print();
     Ok(())
 }

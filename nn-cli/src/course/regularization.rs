@@ -13,8 +13,7 @@ use nn_core::{FitConfig, Init, Loss, Network, Optimizer, Rng};
 use nn_data::synthetic::{playground, Playground};
 use nn_simd::Simd;
 
-use super::{accuracy, every, figure, percent, train, Table};
-use crate::plot;
+use super::{accuracy, comparison_figures, percent, train, Table};
 
 fn network(keep: Option<f64>, seed: u64) -> Result<Network<f32>> {
     let mut b = Network::builder(&[2])
@@ -44,8 +43,7 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
         ("dropout, keep 0.86", Some(0.86), base, "92.9 % / 95 %"),
     ];
     let mut table = Table::new();
-    let mut nets = Vec::new();
-    let mut curves = Vec::new();
+    let mut compared = Vec::new();
     for (name, keep, config, course) in runs {
         let mut net = network(keep, seed)?;
         let costs = train(&mut net, &train_set, &config, seed)?;
@@ -59,26 +57,10 @@ pub fn run(out: &Path, seed: u64) -> Result<()> {
             course,
             ours,
         );
-        curves.push((name, every(&costs, 300)));
-        nets.push((name, net));
+        compared.push((name, costs, net));
     }
-    let series: Vec<(&str, &[f64])> = curves.iter().map(|(n, c)| (*n, c.as_slice())).collect();
-    plot::cost_curves(
-        &figure(out, "regularization-costs.png"),
-        "cost, gradient descent 0.3",
-        "iteration",
-        300,
-        &series,
-    )?;
-    let panels: Vec<(&str, &Network<f32>)> = nets.iter().map(|(n, net)| (*n, net)).collect();
-    let labels = train_set.labels().expect("classes");
-    plot::boundary_grid(
-        &figure(out, "regularization-boundaries.png"),
-        &panels,
-        train_set.x(),
-        labels,
-        3,
-    )?;
+    let figures = ("cost, gradient descent 0.3", "iteration", 300);
+    comparison_figures(out, "regularization", figures, &compared, &train_set)?;
     table.print();
     Ok(())
 }
